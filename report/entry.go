@@ -1,0 +1,94 @@
+package report
+
+import "time"
+
+// Status is the state of one object in a report.
+type Status string
+
+// The statuses of the contract, plus the journal-only Dispatched.
+const (
+	Succeeded  Status = "succeeded"
+	Failed     Status = "failed"
+	Invalid    Status = "invalid"
+	Dispatched Status = "dispatched" // journal only: a call is about to be sent
+)
+
+// Entry is one object of the report (and one line of the journal).
+type Entry struct {
+	Key          string     `json:"key"`
+	KeyHex       string     `json:"keyHex,omitempty"`
+	WorkflowID   string     `json:"workflowId,omitempty"`
+	Name         string     `json:"name,omitempty"`
+	Status       Status     `json:"status"`
+	InstanceID   string     `json:"instanceId,omitempty"`
+	RequestID    string     `json:"requestId,omitempty"`
+	Attempts     int        `json:"attempts,omitempty"`
+	Line         int        `json:"line,omitempty"`
+	Error        *Error     `json:"error,omitempty"`
+	Uncertain    bool       `json:"uncertain,omitempty"`    // the last call may have reached CI: look it up before triggering again
+	DispatchedAt *time.Time `json:"dispatchedAt,omitempty"` // when the first uncertain call was sent
+	Recovered    bool       `json:"recovered,omitempty"`    // succeeded: found in the execution list, not triggered again
+	Execution    *Execution `json:"execution,omitempty"`
+}
+
+// Error is why an object failed or is invalid.
+type Error struct {
+	HTTPStatus int    `json:"httpStatus,omitempty"`
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	RequestID  string `json:"requestId,omitempty"`
+}
+
+// Execution is the state of a workflow instance, added by `wftrigger status`.
+type Execution struct {
+	State     string    `json:"state"`
+	CheckedAt time.Time `json:"checkedAt"`
+	Tasks     []Task    `json:"tasks,omitempty"`
+}
+
+// Task is one node of an execution, as `wftrigger status` records it.
+type Task struct {
+	Type    string `json:"type"`
+	State   string `json:"state"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+	JobID   string `json:"jobId,omitempty"`
+}
+
+// Summary counts the entries of a report.
+type Summary struct {
+	Total      int `json:"total"`
+	Succeeded  int `json:"succeeded"`
+	Failed     int `json:"failed"`
+	Invalid    int `json:"invalid"`
+	Duplicates int `json:"duplicates"`
+}
+
+// Meta is what a report says about the run that wrote it.
+type Meta struct {
+	Version    int       `json:"version"`
+	Bucket     string    `json:"bucket"`
+	Region     string    `json:"region,omitempty"`
+	WorkflowID string    `json:"workflowId,omitempty"`
+	Source     string    `json:"source"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+}
+
+// PriorState is what earlier runs (and this one) know of an object.
+type PriorState int
+
+// The prior states Admit returns.
+const (
+	New       PriorState = iota // never seen: trigger it
+	Done                        // succeeded in an earlier run: skip it
+	Retry                       // failed in an earlier run: trigger again
+	Uncertain                   // a call may have reached CI: look it up first
+	Duplicate                   // already seen in this run: skip, count
+)
+
+// Prior is Admit's answer.
+type Prior struct {
+	State        PriorState
+	DispatchedAt time.Time // for Uncertain: when the uncertain call was sent
+}
