@@ -1,0 +1,369 @@
+// Package tencent is everything that speaks to Tencent Cloud: it signs
+// requests (COS "q-sign", byte-identical to cos-go-sdk-v5), triggers CI
+// workflows, lists and reads COS objects, and looks up workflow executions,
+// with plain net/http and its own XML types. Its errors carry the service's
+// code and request id, a retry class, and never a secret.
+package tencent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a Client.
+type Config struct {
+	// CIEndpoint is the CI base URL, such as
+	// https://media-1250000000.ci.ap-guangzhou.myqcloud.com (see CIEndpoint)
+	// or http://127.0.0.1:PORT. Needed by Trigger and the execution look-ups.
+	CIEndpoint string
+	// COSEndpoint is the COS base URL (see COSEndpoint). Needed by
+	// ListObjects and GetObject.
+	COSEndpoint string
+	// Credentials sign every request; with an empty SecretID requests go
+	// unsigned (anonymous).
+	Credentials Credentials
+	// HTTPClient sends the requests; nil means a client tuned for many
+	// concurrent calls to one host. Its redirects are never followed.
+	HTTPClient *http.Client
+	// Host, when set, is the Host header sent and signed instead of the
+	// endpoint's host (to reach an emulator under a real-looking name).
+	Host string
+	// Now is the clock for signatures and Retry-After dates; nil means
+	// time.Now.
+	Now func() time.Time
+	// UserAgent, when set, is sent as User-Agent.
+	UserAgent string
+}
+
+// CIEndpoint returns the CI endpoint of a bucket: https://NAME-APPID.ci.REGION.myqcloud.com.
+func CIEndpoint(bucket, region string) string {
+	return "https://" + bucket + ".ci." + region + ".myqcloud.com"
+}
+
+// COSEndpoint returns the COS endpoint of a bucket: https://NAME-APPID.cos.REGION.myqcloud.com.
+func COSEndpoint(bucket, region string) string {
+	return "https://" + bucket + ".cos." + region + ".myqcloud.com"
+}
+
+// Client calls CI and COS for one bucket. It is safe for concurrent use.
+type Client struct {
+	ci, cos   *endpoint
+	creds     Credentials
+	keys      keyCache
+	http      *http.Client
+	now       func() time.Time
+	userAgent []string
+	token     []string
+	zero      []string
+	bufs      sync.Pool // *[]byte response buffers
+}
+
+// endpoint is a parsed base URL.
+type endpoint struct {
+	scheme, host string // host dialled
+	hostHeader   string // host sent and signed
+	base         string // path prefix without trailing '/', usually ""
+	trigger      string // base + "/triggerworkflow"
+}
+
+// NewClient checks cfg and returns a Client. At least one endpoint is
+// needed; each must be an http or https URL without query or user info.
+func NewClient(cfg Config) (*Client, error) {
+	if cfg.CIEndpoint == "" && cfg.COSEndpoint == "" {
+		return nil, errors.New("new client: no CI or COS endpoint")
+	}
+	c := &Client{creds: cfg.Credentials, now: cfg.Now}
+	c.keys.secretKey = cfg.Credentials.SecretKey
+	if c.now == nil {
+		c.now = time.Now
+	}
+	var err error
+	if c.ci, err = parseEndpoint("CI", cfg.CIEndpoint, cfg.Host); err != nil {
+		return nil, err
+	}
+	if c.cos, err = parseEndpoint("COS", cfg.COSEndpoint, cfg.Host); err != nil {
+		return nil, err
+	}
+	if cfg.HTTPClient != nil {
+		hc := *cfg.HTTPClient
+		c.http = &hc
+	} else {
+		c.http = &http.Client{Transport: newTransport()}
+	}
+	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if cfg.UserAgent != "" {
+		c.userAgent = []string{cfg.UserAgent}
+	}
+	if t := cfg.Credentials.SessionToken; t != "" {
+		c.token = []string{t}
+	}
+	c.zero = []string{"0"}
+	c.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	return c, nil
+}
+
+func parseEndpoint(what, raw, hostHeader string) (*endpoint, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("new client: %s endpoint %q: %w", what, raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("new client: %s endpoint %q: want an http:// or https:// URL", what, raw)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("new client: %s endpoint %q: want scheme://host[:port] with no user, query or fragment", what, raw)
+	}
+	e := &endpoint{scheme: u.Scheme, host: u.Host, hostHeader: u.Host, base: strings.TrimRight(u.Path, "/")}
+	if hostHeader != "" {
+		e.hostHeader = hostHeader
+	}
+	e.trigger = e.base + "/triggerworkflow"
+	return e, nil
+}
+
+// newTransport is a private transport for many concurrent calls to one
+// host; http.DefaultTransport is left untouched.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// Trigger calls TriggerWorkflow for one object:
+// POST /triggerworkflow?object=KEY&workflowId=ID[&name=NAME], the key
+// encoded byte for byte (space %20, '+' %2B, '/' %2F, '%' %25).
+func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, error) {
+	const op = "trigger"
+	e := c.ci
+	if e == nil {
+		return TriggerResult{}, &inputError{op + ": no CI endpoint configured"}
+	}
+	if in.WorkflowID == "" {
+		return TriggerResult{}, &inputError{op + ": empty workflow id"}
+	}
+	if in.Key == "" {
+		return TriggerResult{}, &inputError{op + ": empty object key"}
+	}
+
+	var qb [512]byte
+	q := qb[:0]
+	if in.Name != "" {
+		q = append(q, "name="...)
+		q = appendEncode(q, in.Name)
+		q = append(q, '&')
+	}
+	q = append(q, "object="...)
+	q = appendEncode(q, in.Key)
+	q = append(q, "&workflowId="...)
+	q = appendEncode(q, in.WorkflowID)
+
+	st := &callState{}
+	req, err := c.newRequest(ctx, st, http.MethodPost, e, e.trigger, "", string(q))
+	if err != nil {
+		return TriggerResult{}, fmt.Errorf("%s %q: %w", op, in.Key, err)
+	}
+	req.Header["Content-Length"] = c.zero // net/http sends Content-Length: 0 for an empty POST
+
+	var ea [3]entry
+	params := ea[:0]
+	if in.Name != "" {
+		params = append(params, entry{"name", in.Name})
+	}
+	params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
+	headers := []entry{{"content-length", "0"}, {"host", e.hostHeader}}
+	if c.token != nil {
+		headers = append(headers, entry{"x-cos-security-token", c.token[0]})
+	}
+	if c.creds.SecretID != "" {
+		k := c.keys.get(c.now())
+		req.Header["Authorization"] = []string{k.authorization(c.creds.SecretID, http.MethodPost, e.trigger, params, headers)}
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return TriggerResult{}, &TransportError{Op: op, Err: err, Sent: st.sent.Load()}
+	}
+	bp, err := c.readBody(resp.Body)
+	defer c.bufs.Put(bp)
+	if resp.StatusCode/100 != 2 {
+		return TriggerResult{}, newAPIError(op, resp, *bp, c.creds, c.now())
+	}
+	if err != nil {
+		return TriggerResult{}, &TransportError{Op: op, Err: fmt.Errorf("read answer: %w", err), Sent: true}
+	}
+	id, rid, err := decodeTriggerResponse(*bp)
+	if err != nil {
+		return TriggerResult{}, &TransportError{Op: op, Err: fmt.Errorf("decode answer: %w", err), Sent: true}
+	}
+	id = bytes.TrimSpace(id)
+	if len(id) == 0 {
+		return TriggerResult{}, &TransportError{Op: op, Sent: true,
+			Err: fmt.Errorf("%w (HTTP %d, body %q)", errNoInstanceID, resp.StatusCode, c.creds.Redact(truncate(string(*bp), 200)))}
+	}
+	res := TriggerResult{InstanceID: string(id)}
+	if rid = bytes.TrimSpace(rid); len(rid) > 0 {
+		res.RequestID = string(rid)
+	} else {
+		res.RequestID = requestID(resp.Header)
+	}
+	return res, nil
+}
+
+// callState tells whether a request was written in full.
+type callState struct {
+	trace httptrace.ClientTrace
+	sent  atomic.Bool
+}
+
+func (s *callState) wroteRequest(info httptrace.WroteRequestInfo) {
+	if info.Err == nil {
+		s.sent.Store(true)
+	}
+}
+
+// newRequest builds an unsigned request to e with the given decoded path,
+// its escaped form (empty when it needs no escaping) and raw query.
+func (c *Client) newRequest(ctx context.Context, st *callState, method string, e *endpoint, path, rawPath, rawQuery string) (*http.Request, error) {
+	st.trace.WroteRequest = st.wroteRequest
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &st.trace), method, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	*req.URL = url.URL{Scheme: e.scheme, Host: e.host, Path: path, RawPath: rawPath, RawQuery: rawQuery}
+	req.Host = e.hostHeader
+	if c.userAgent != nil {
+		req.Header["User-Agent"] = c.userAgent
+	}
+	if c.token != nil {
+		req.Header["X-Cos-Security-Token"] = c.token
+	}
+	return req, nil
+}
+
+// get sends a signed GET and returns the response of a 2xx answer, whose
+// body the caller closes. Other answers become *APIError.
+func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string) (*http.Response, error) {
+	if e == nil {
+		return nil, &inputError{op + ": no endpoint configured"}
+	}
+	st := &callState{}
+	req, err := c.newRequest(ctx, st, http.MethodGet, e, path, rawPath, rawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if c.creds.SecretID != "" {
+		c.keys.get(c.now()).signRequest(req, c.creds.SecretID, nil)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &TransportError{Op: op, Err: err, Sent: st.sent.Load()}
+	}
+	if resp.StatusCode/100 != 2 {
+		bp, _ := c.readBody(resp.Body)
+		defer c.bufs.Put(bp)
+		return nil, newAPIError(op, resp, *bp, c.creds, c.now())
+	}
+	return resp, nil
+}
+
+// getBody is get that reads the whole answer.
+func (c *Client) getBody(ctx context.Context, op string, e *endpoint, path, rawQuery string) ([]byte, http.Header, error) {
+	resp, err := c.get(ctx, op, e, path, "", rawQuery)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := readAll(resp)
+	if err != nil {
+		return nil, nil, &TransportError{Op: op, Err: err, Sent: true}
+	}
+	return b, resp.Header, nil
+}
+
+// readAll reads and closes the body of resp, at most maxBody bytes.
+func readAll(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	if len(b) > maxBody {
+		return nil, fmt.Errorf("read answer: larger than %d bytes", maxBody)
+	}
+	return b, nil
+}
+
+// maxBody bounds the answers read whole (listings, executions).
+const maxBody = 32 << 20
+
+// readBody reads up to 64 KiB of r into a pooled buffer, drains a little
+// more so the connection can be reused, and closes r. The caller puts the
+// buffer back.
+func (c *Client) readBody(r io.ReadCloser) (*[]byte, error) {
+	const limit = 64 << 10
+	bp := c.bufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	var err error
+	for {
+		if len(b) == cap(b) {
+			if len(b) >= limit {
+				_, _ = io.Copy(io.Discard, io.LimitReader(r, limit))
+				break
+			}
+			b = append(b, 0)[:len(b)]
+		}
+		var n int
+		n, err = r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			break
+		}
+	}
+	r.Close()
+	*bp = b
+	return bp, err
+}
+
+// GetObject reads the object key from COS. The caller closes the body.
+func (c *Client) GetObject(ctx context.Context, key string) (io.ReadCloser, error) {
+	if key == "" {
+		return nil, &inputError{"get: empty object key"}
+	}
+	e := c.cos
+	var base string
+	if e != nil {
+		base = e.base
+	}
+	path := base + "/" + key
+	resp, err := c.get(ctx, "get", e, path, string(appendPathEncode(nil, path)), "")
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
