@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wftrigger/wftrigger/emulator"
+)
+
+// The emulator's default credentials and names: not secrets, they open
+// nothing but a local emulator.
+const (
+	emulatorSecretID  = "AKIDwftriggerEMULATOR0000000000000000"
+	emulatorSecretKey = "wftriggerEmulatorSecretKey000000"
+	emulatorBucket    = "demo-1250000000"
+	emulatorWorkflow  = "w0123456789abcdef0123456789abcdef"
+)
+
+const emulatorUsage = `Usage: wftrigger emulator [flags]
+
+Serves a local Tencent CI + COS emulator on one address: TriggerWorkflow,
+DescribeWorkflowExecution(s), GET Bucket and GET Object, each checking the
+request's COS signature, with optional fault injection. For trying wftrigger
+without an account, and for tests.
+
+Examples:
+  wftrigger emulator --listen 127.0.0.1:9000 --objects 10000
+  wftrigger emulator --error-rate 0.05 --slowdown-rate 0.05 --reset-rate 0.02 --qps 500
+
+Flags:
+  --listen ADDR          address to serve (default 127.0.0.1:9000; :0 picks a port)
+  --secret-id ID         the accepted SecretId (default ` + emulatorSecretID + `)
+  --secret-key KEY       the accepted SecretKey (default ` + emulatorSecretKey + `)
+  --session-token T      require this x-cos-security-token
+  --bucket NAME-APPID    the bucket it pretends to be (default ` + emulatorBucket + `)
+  --workflow LIST        known workflow ids, comma-separated (default ` + emulatorWorkflow + `)
+  --deny-prefix LIST     keys under these prefixes get 403 AccessDenied
+  --objects N            store N generated sample objects for listing (default 0)
+  --error-rate F         fraction of triggers answered 500 InternalError
+  --slowdown-rate F      fraction of triggers answered 503 SlowDown
+  --reset-rate F         fraction of triggers whose connection is reset
+  --qps R                throttle triggers above R a second with 503 SlowDown
+  --latency D            added to every trigger answer
+  --list-error-rate F    fraction of listing and GET Object requests answered 500
+  --execution-delay D    how long an instance stays Running (default 2s)
+`
+
+func emulatorCommand(ctx context.Context, args []string, env environment) error {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() { fmt.Fprint(env.stderr, emulatorUsage) }
+	var (
+		cfg       emulator.Config
+		listen    string
+		workflows string
+		deny      string
+		objects   int
+	)
+	fs.StringVar(&listen, "listen", "127.0.0.1:9000", "")
+	fs.StringVar(&cfg.SecretID, "secret-id", emulatorSecretID, "")
+	fs.StringVar(&cfg.SecretKey, "secret-key", emulatorSecretKey, "")
+	fs.StringVar(&cfg.SessionToken, "session-token", "", "")
+	fs.StringVar(&cfg.Bucket, "bucket", emulatorBucket, "")
+	fs.StringVar(&workflows, "workflow", emulatorWorkflow, "")
+	fs.StringVar(&deny, "deny-prefix", "", "")
+	fs.IntVar(&objects, "objects", 0, "")
+	fs.Float64Var(&cfg.Trigger.ErrorRate, "error-rate", 0, "")
+	fs.Float64Var(&cfg.Trigger.SlowDownRate, "slowdown-rate", 0, "")
+	fs.Float64Var(&cfg.Trigger.ResetRate, "reset-rate", 0, "")
+	fs.Float64Var(&cfg.Trigger.QPS, "qps", 0, "")
+	fs.DurationVar(&cfg.Trigger.Latency, "latency", 0, "")
+	fs.Float64Var(&cfg.List.ErrorRate, "list-error-rate", 0, "")
+	fs.DurationVar(&cfg.ExecutionDelay, "execution-delay", 2*time.Second, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: exitUsage}
+	}
+	if fs.NArg() > 0 {
+		return usageError("wftrigger emulator --listen 127.0.0.1:9000", "unexpected argument %q", fs.Arg(0))
+	}
+	cfg.Workflows = splitList(workflows)
+	cfg.DenyPrefixes = splitList(deny)
+	for _, r := range []float64{cfg.Trigger.ErrorRate, cfg.Trigger.SlowDownRate, cfg.Trigger.ResetRate, cfg.List.ErrorRate} {
+		if r < 0 || r > 1 {
+			return usageError("--error-rate 0.05", "fault rates are fractions from 0 to 1, not %g", r)
+		}
+	}
+	cfg.Seed = time.Now().UnixNano()
+	srv := emulator.New(cfg)
+	if objects > 0 {
+		srv.PutSample(emulator.SampleKeys(objects, cfg.Seed), time.Now().Add(-365*24*time.Hour))
+	}
+	url, err := srv.Start(listen)
+	if err != nil {
+		return usageError("--listen 127.0.0.1:0 picks a free port", "listen %s: %w", listen, err)
+	}
+	defer srv.Close()
+	fmt.Fprintf(env.stdout, "wftrigger emulator: CI + COS for bucket %s on %s (workflows %s)\n", cfg.Bucket, url, strings.Join(cfg.Workflows, ","))
+	if cfg.SecretID == emulatorSecretID && cfg.SecretKey == emulatorSecretKey {
+		fmt.Fprintf(env.stdout, "\n  export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s\n", emulatorSecretID, emulatorSecretKey)
+	}
+	fmt.Fprintf(env.stdout, "  wftrigger run --bucket %s --ci-endpoint %s --cos-endpoint %s --workflow %s --prefix \"\"\n\nStop it with Ctrl-C.\n",
+		cfg.Bucket, url, url, cfg.Workflows[0])
+	<-ctx.Done()
+	s := srv.Stats()
+	fmt.Fprintf(env.stdout, "wftrigger emulator: %d requests, %d triggers accepted, %d rejected, %d faults injected\n", s.Requests, s.Accepted, s.Rejected, s.Faults)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,469 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/wftrigger/wftrigger/manifest"
+	"github.com/wftrigger/wftrigger/report"
+	"github.com/wftrigger/wftrigger/runner"
+	"github.com/wftrigger/wftrigger/tencent"
+)
+
+const runUsage = `Usage: wftrigger run [flags]
+
+Triggers the workflow for every object of a source (a manifest file, or a
+listing of a bucket prefix) and keeps a JSON report. Rerunning the same
+command with the same --report resumes: succeeded objects are not triggered
+again. Credentials come from TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY
+(and TENCENTCLOUD_SESSION_TOKEN for temporary ones).
+
+Examples:
+  # every key of a CSV manifest (column "key", or one key a line)
+  wftrigger run --bucket media-1250000000 --region ap-guangzhou \
+      --workflow w0123456789abcdef0123456789abcdef --manifest objects.csv
+
+  # every .mp4 under a prefix, at most 20 calls a second
+  wftrigger run --bucket media-1250000000 --region ap-guangzhou \
+      --workflow w0123… --prefix videos/2024/ --suffix .mp4 --qps 20
+
+  # a COS inventory report, only objects modified after a date, check first
+  wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… \
+      --manifest cos://inventory-1250000000/inv/1250000000/media/daily/20261120/manifest.json \
+      --modified-after 2026-01-01 --dry-run
+
+Source (exactly one):
+  --manifest PATH        manifest file (.csv .jsonl .ndjson .txt, COS inventory manifest.json,
+                         any of them .gz; cos://BUCKET-APPID/KEY for an inventory in a bucket;
+                         - for standard input)
+  --format F             csv, jsonl, txt or inventory (default: by the file name)
+  --prefix PREFIX        list the bucket under PREFIX ("" lists the whole bucket)
+
+Target:
+  --bucket NAME-APPID    the bucket (required)
+  --region REGION        e.g. ap-guangzhou (required unless both endpoints are given)
+  --workflow ID          the workflow (required unless every manifest row names its own)
+  --ci-endpoint URL      default https://NAME-APPID.ci.REGION.myqcloud.com
+  --cos-endpoint URL     default https://NAME-APPID.cos.REGION.myqcloud.com
+
+Filters:
+  --suffix LIST          keep keys ending in one of these, case-insensitive (.mp4,.mov)
+  --modified-after TIME  keep objects modified after TIME (RFC 3339 or YYYY-MM-DD;
+                         listing and inventory sources)
+  --limit N              at most N objects
+  --shard I/N            keep the keys whose FNV-1a hash mod N is I
+
+Pace:
+  --concurrency N        calls in flight (default 16)
+  --qps R                ceiling on calls a second, 0 for none (default 50)
+  --adaptive             lower the rate when throttled, raise it back (default true)
+  --max-attempts N       calls per object at most (default 5)
+  --timeout D            per call (default 30s)
+  --max-failures N|P%    abort when more objects failed (default 50%, judged after 100)
+
+Report:
+  --report PATH          the report (default wftrigger-report.json)
+  --fresh                set an existing report aside and start over
+  --dry-run              read and check the whole source, trigger nothing
+
+Output:
+  --progress MODE        auto, bar, log or none (default auto)
+  --log-format F         text or json (default text)
+  --metrics-file PATH    write Prometheus textfile metrics there
+`
+
+// runOptions are the flags of `wftrigger run`.
+type runOptions struct {
+	manifest, format, prefix         string
+	manifestSet, prefixSet           bool
+	bucket, region, workflow         string
+	ciEndpoint, cosEndpoint          string
+	suffix, modifiedAfter, shard     string
+	limit                            int
+	concurrency, maxAttempts         int
+	qps                              float64
+	adaptive                         bool
+	timeout                          time.Duration
+	maxFailures                      string
+	reportPath                       string
+	fresh, dryRun                    bool
+	progress, logFormat, metricsFile string
+	filters                          manifest.FilterOptions
+	threshold                        runner.Threshold
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (runOptions, error) {
+	var o runOptions
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, runUsage) }
+	fs.StringVar(&o.manifest, "manifest", "", "")
+	fs.StringVar(&o.format, "format", "", "")
+	fs.StringVar(&o.prefix, "prefix", "", "")
+	fs.StringVar(&o.bucket, "bucket", "", "")
+	fs.StringVar(&o.region, "region", "", "")
+	fs.StringVar(&o.workflow, "workflow", "", "")
+	fs.StringVar(&o.ciEndpoint, "ci-endpoint", "", "")
+	fs.StringVar(&o.cosEndpoint, "cos-endpoint", "", "")
+	fs.StringVar(&o.suffix, "suffix", "", "")
+	fs.StringVar(&o.modifiedAfter, "modified-after", "", "")
+	fs.IntVar(&o.limit, "limit", 0, "")
+	fs.StringVar(&o.shard, "shard", "", "")
+	fs.IntVar(&o.concurrency, "concurrency", 16, "")
+	fs.Float64Var(&o.qps, "qps", 50, "")
+	fs.BoolVar(&o.adaptive, "adaptive", true, "")
+	fs.IntVar(&o.maxAttempts, "max-attempts", 5, "")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "")
+	fs.StringVar(&o.maxFailures, "max-failures", "50%", "")
+	fs.StringVar(&o.reportPath, "report", "wftrigger-report.json", "")
+	fs.BoolVar(&o.fresh, "fresh", false, "")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.StringVar(&o.progress, "progress", "auto", "")
+	fs.StringVar(&o.logFormat, "log-format", "text", "")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, &exitError{code: exitOK}
+		}
+		return o, &exitError{code: exitUsage} // the flag package printed why
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "manifest":
+			o.manifestSet = true
+		case "prefix":
+			o.prefixSet = true
+		}
+	})
+	return o, o.check(fs.Args())
+}
+
+var (
+	bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*-[0-9]+$`)
+	regionPattern = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
+)
+
+// check rejects bad and conflicting flags before any work.
+func (o *runOptions) check(rest []string) error {
+	const example = "wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… --manifest objects.csv"
+	switch {
+	case len(rest) > 0:
+		return usageError("flags come before nothing else: "+example, "unexpected argument %q", rest[0])
+	case o.manifestSet == o.prefixSet:
+		return usageError(example+"  (or --prefix videos/ instead of --manifest)", "give exactly one source: --manifest PATH or --prefix PREFIX")
+	case o.manifestSet && o.manifest == "":
+		return usageError(example, "--manifest needs a path (- for standard input)")
+	case o.bucket == "":
+		return usageError(example, "--bucket is required")
+	case !bucketPattern.MatchString(o.bucket):
+		return usageError("the bucket name includes the APPID: --bucket media-1250000000", "--bucket %q is not NAME-APPID", o.bucket)
+	case o.region == "" && (o.ciEndpoint == "" || o.cosEndpoint == ""):
+		return usageError(example, "--region is required (or both --ci-endpoint and --cos-endpoint)")
+	case o.region != "" && !regionPattern.MatchString(o.region):
+		return usageError("--region ap-guangzhou", "--region %q is not a COS region", o.region)
+	case o.prefixSet && o.workflow == "":
+		return usageError("wftrigger run --prefix "+shellQuote(o.prefix)+" --workflow w0123… …", "--workflow is required with --prefix")
+	case o.concurrency < 1 || o.concurrency > 1024:
+		return usageError("--concurrency 16", "--concurrency %d: want 1 to 1024", o.concurrency)
+	case o.qps < 0:
+		return usageError("--qps 50 (0 for no ceiling)", "--qps %g: want a rate ≥ 0", o.qps)
+	case o.maxAttempts < 1:
+		return usageError("--max-attempts 5", "--max-attempts %d: want at least 1", o.maxAttempts)
+	case o.timeout <= 0:
+		return usageError("--timeout 30s", "--timeout %v: want a positive duration", o.timeout)
+	}
+	switch o.progress {
+	case "auto", "bar", "log", "none":
+	default:
+		return usageError("--progress auto|bar|log|none", "--progress %q is not a mode", o.progress)
+	}
+	switch o.logFormat {
+	case "text", "json":
+	default:
+		return usageError("--log-format text|json", "--log-format %q is not a format", o.logFormat)
+	}
+	var err error
+	if o.threshold, err = runner.ParseThreshold(o.maxFailures); err != nil {
+		return usageError("--max-failures 100 or --max-failures 5%", "%v", err)
+	}
+	if o.shard != "" {
+		if o.filters.Shard, err = manifest.ParseShard(o.shard); err != nil {
+			return usageError("--shard 0/4 … --shard 3/4 splits the source in four", "--shard: %v", err)
+		}
+	}
+	for _, s := range strings.Split(o.suffix, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			o.filters.Suffixes = append(o.filters.Suffixes, s)
+		}
+	}
+	if o.modifiedAfter != "" {
+		if o.manifestSet && !isInventory(o.manifest, o.format) {
+			return usageError("--modified-after works with --prefix and COS inventory manifests, whose rows carry a date", "--modified-after needs a source that knows modification times")
+		}
+		if o.filters.ModifiedAfter, err = parseTime(o.modifiedAfter); err != nil {
+			return usageError("--modified-after 2026-01-31 or --modified-after 2026-01-31T12:00:00+08:00", "--modified-after %q: not RFC 3339 nor YYYY-MM-DD", o.modifiedAfter)
+		}
+	}
+	if o.limit < 0 {
+		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
+	}
+	o.filters.Limit = o.limit
+	return nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", s)
+}
+
+func isInventory(path, format string) bool {
+	if format != "" {
+		return format == "inventory"
+	}
+	return strings.HasSuffix(strings.TrimSuffix(path, ".gz"), "manifest.json")
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// sourceName is the report's "source" field.
+func (o *runOptions) sourceName() string {
+	if o.prefixSet {
+		return "prefix " + o.prefix
+	}
+	return "manifest " + o.manifest
+}
+
+func runCommand(ctx context.Context, args []string, env environment) error {
+	o, err := parseRunFlags(args, env.stderr)
+	if err != nil {
+		return err
+	}
+	needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://")
+	creds, err := tencent.CredentialsFromEnv(env.getenv)
+	if err != nil && needCreds {
+		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:TriggerMediaWorkflow)", "credentials: %v", err)
+	}
+	// Nothing written to stderr from here on can carry a secret.
+	env.stderr = &redactingWriter{w: env.stderr, redact: creds.Redact}
+	logger := newLogger(env.stderr, o.logFormat)
+
+	client, err := tencent.NewClient(tencent.Config{
+		CIEndpoint:  or(o.ciEndpoint, tencent.CIEndpoint(o.bucket, o.region)),
+		COSEndpoint: or(o.cosEndpoint, tencent.COSEndpoint(o.bucket, o.region)),
+		Credentials: creds,
+		UserAgent:   "wftrigger/" + version(),
+	})
+	if err != nil {
+		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
+	}
+	policy := runner.Policy{MaxAttempts: o.maxAttempts, Base: runner.DefaultPolicy.Base, Cap: runner.DefaultPolicy.Cap, Timeout: o.timeout}
+
+	srcCtx, cancelSrc := context.WithCancel(ctx)
+	defer cancelSrc()
+	src, err := openSource(srcCtx, o, env, client, policy)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	defer src.Close()
+
+	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: o.sourceName(), StartedAt: time.Now().UTC()}
+	if o.dryRun {
+		return dryRun(ctx, o, src, meta, env)
+	}
+
+	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, Fresh: o.fresh})
+	if err != nil {
+		return reportOpenError(err, o)
+	}
+	for _, p := range rep.SetAside() {
+		logger.Info("set the earlier report aside", "path", p)
+	}
+	if done, retry, uncertain := rep.Loaded(); done+retry+uncertain > 0 {
+		logger.Info("resuming", "report", o.reportPath, "succeeded", done, "toRetry", retry, "toLookUp", uncertain)
+	}
+
+	var c runner.Counters
+	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: estimateTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
+	stopCompaction := compactEvery(ctx, rep, time.Minute, logger)
+	runErr := runner.Run(ctx, runner.Config{
+		Workflow:    o.workflow,
+		Concurrency: o.concurrency,
+		QPS:         o.qps,
+		Adaptive:    o.adaptive,
+		Policy:      policy,
+		MaxFailures: o.threshold,
+		Redact:      creds.Redact,
+		Logger:      logger,
+	}, src, client, rep, &c)
+	stopCompaction()
+	elapsed := stopProgress()
+	complete := runErr == nil
+	if err := rep.Close(time.Now().UTC(), complete); err != nil {
+		return &exitError{code: exitAborted, err: fmt.Errorf("write report: %w", err)}
+	}
+	sum := rep.Summary()
+	fmt.Fprintf(env.stdout, "%s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d calls, %d retries, %d already succeeded, %d duplicates, %s\n",
+		o.reportPath, sum.Total, sum.Succeeded, sum.Failed, sum.Invalid, c.Calls.Load(), c.Retries.Load(), c.Skipped.Load(), c.Duplicates.Load(), elapsed.Round(time.Millisecond))
+	code := exitOK
+	switch {
+	case runErr != nil:
+		code = exitAborted
+	case c.Failed.Load() > 0 || c.Invalid.Load() > 0:
+		code = exitFailures
+	}
+	if o.metricsFile != "" {
+		if err := writeMetrics(o.metricsFile, &c, meta, elapsed, code); err != nil {
+			logger.Warn("metrics file", "error", err)
+		}
+	}
+	switch {
+	case runErr != nil && errors.Is(runErr, context.Canceled):
+		return &exitError{code: exitAborted, err: context.Canceled}
+	case runErr != nil:
+		return &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then rerun the same command: it resumes from " + o.reportPath}
+	case code == exitFailures:
+		return &exitError{code: exitFailures, err: fmt.Errorf("%d objects failed and %d were invalid in this run; see %s", c.Failed.Load(), c.Invalid.Load(), o.reportPath),
+			hint: "rerun the same command to retry the failed ones; jq '.objects[] | select(.status != \"succeeded\")' " + o.reportPath}
+	}
+	return nil
+}
+
+func reportOpenError(err error, o runOptions) error {
+	var locked *report.LockedError
+	if errors.As(err, &locked) {
+		return &exitError{code: exitLocked, err: err, hint: "another wftrigger run is working on this report; wait for it, or use another --report"}
+	}
+	var mismatch *report.MismatchError
+	if errors.As(err, &mismatch) {
+		return &exitError{code: exitUsage, err: err, hint: "use --fresh to set the old report aside, or --report " + shellQuote(filepath.Base(o.reportPath)+".new")}
+	}
+	return &exitError{code: exitUsage, err: err}
+}
+
+// openSource opens the manifest or the listing, with the filters on top.
+func openSource(ctx context.Context, o runOptions, env environment, client *tencent.Client, policy runner.Policy) (*manifest.Filtered, error) {
+	var (
+		src manifest.Source
+		err error
+	)
+	if o.prefixSet {
+		src = manifest.NewListing(ctx, client, o.prefix, manifest.ListingOptions{Retry: policy.Do})
+	} else {
+		src, err = manifest.Open(ctx, o.manifest, manifest.Options{Format: o.format, Stdin: env.stdin, Getter: client})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return manifest.Filter(src, o.filters), nil
+}
+
+// dryRun reads the whole source and prints what a run would do.
+func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta report.Meta, env environment) error {
+	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, ReadOnly: true})
+	if err != nil {
+		return reportOpenError(err, o)
+	}
+	defer rep.Close(time.Time{}, false)
+	s, err := runner.Plan(ctx, src, rep, o.workflow)
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", meta.Source, err)}
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "dry run of %s: nothing was triggered\n", meta.Source)
+	fmt.Fprintf(w, "  rows read:          %d\n", s.Rows)
+	fmt.Fprintf(w, "  would trigger:      %d", s.WouldTrigger)
+	if s.Uncertain > 0 {
+		fmt.Fprintf(w, " (%d looked up in the execution list first)", s.Uncertain)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  already succeeded:  %d (in %s)\n", s.Done, o.reportPath)
+	fmt.Fprintf(w, "  invalid:            %d\n", s.Invalid)
+	fmt.Fprintf(w, "  duplicates:         %d\n", s.Duplicates)
+	fmt.Fprintf(w, "  filtered out:       %d\n", src.FilteredOut())
+	if o.qps > 0 && s.WouldTrigger > 0 {
+		fmt.Fprintf(w, "  time at --qps %g: at least %s\n", o.qps, (time.Duration(float64(s.WouldTrigger) / o.qps * float64(time.Second))).Round(time.Second))
+	}
+	if len(s.First) > 0 {
+		fmt.Fprintf(w, "first %d keys:\n", len(s.First))
+		for _, k := range s.First {
+			fmt.Fprintf(w, "  %s\n", k)
+		}
+	}
+	return nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// compactEvery rewrites the report from the journal every d while the run
+// goes on; the returned func stops it.
+func compactEvery(ctx context.Context, rep *report.Report, d time.Duration, logger *slog.Logger) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := rep.Compact(); err != nil {
+					logger.Warn("rewrite report", "error", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// estimateTotal counts the lines of a plain local manifest, for the progress
+// bar's total; 0 when unknown.
+func estimateTotal(o runOptions) int64 {
+	if !o.manifestSet || o.manifest == "-" || strings.HasSuffix(o.manifest, ".gz") || isInventory(o.manifest, o.format) || o.limit > 0 || o.shard != "" || o.suffix != "" {
+		return 0
+	}
+	f, err := os.Open(o.manifest)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var n int64
+	buf := make([]byte, 256<<10)
+	for {
+		k, err := f.Read(buf)
+		for _, b := range buf[:k] {
+			if b == '\n' {
+				n++
+			}
+		}
+		if err != nil {
+			return n
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wftrigger/wftrigger/emulator"
+	"github.com/wftrigger/wftrigger/report"
+)
+
+// oddKeys are n distinct keys with spaces, '+', '%', '/', quotes, commas and
+// Chinese: every byte must reach the service as it is.
+func oddKeys(n int) []string {
+	parts := []string{"a b", "c+d", "100%", "e%2Bf", "视频", "第 二", "q\"uote", "com,ma", "x'y", "~tilde", "semi;colon", "emoji🎬"}
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("media/%s/%s %d.mp4", parts[i%len(parts)], parts[(i/len(parts))%len(parts)], i)
+	}
+	return keys
+}
+
+func writeCSV(t testing.TB, path string, keys []string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"key"})
+	for _, k := range keys {
+		w.Write([]string{k})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// checkExactlyOnce asserts that the emulator accepted each key exactly once
+// and nothing else, and that the report's instance ids are the emulator's.
+func checkExactlyOnce(t *testing.T, srv *emulator.Server, keys []string, reportPath string) {
+	t.Helper()
+	counts := srv.TriggerCounts()
+	if len(counts) != len(keys) {
+		t.Errorf("emulator saw %d distinct keys, want %d", len(counts), len(keys))
+	}
+	for _, k := range keys {
+		if n := counts[emulator.TriggerKey{WorkflowID: emulatorWorkflow, Key: k}]; n != 1 {
+			t.Errorf("key %q triggered %d times, want 1", k, n)
+		}
+	}
+	instances := map[string]string{}
+	for _, tr := range srv.Triggers() {
+		instances[tr.Key] = tr.InstanceID
+	}
+	r := readReport(t, reportPath)
+	if r.Summary.Succeeded != len(keys) || len(r.Objects) != len(keys) {
+		t.Errorf("report summary %+v with %d objects, want %d succeeded", r.Summary, len(r.Objects), len(keys))
+	}
+	for _, e := range r.Objects {
+		if e.Status != report.Succeeded {
+			t.Errorf("report: %q is %s (%+v)", e.Key, e.Status, e.Error)
+			continue
+		}
+		if want := instances[e.Key]; e.InstanceID != want {
+			t.Errorf("report: %q has instance %q, the emulator gave %q", e.Key, e.InstanceID, want)
+		}
+	}
+}
+
+func TestBackfillOddKeys(t *testing.T) {
+	srv, url := testEmulator(t, emulator.Faults{})
+	dir := t.TempDir()
+	keys := oddKeys(2000)
+	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
+	code, stdout, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.csv"))...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	checkExactlyOnce(t, srv, keys, filepath.Join(dir, "r.json"))
+}
+
+func TestBackfillRetriesFaults(t *testing.T) {
+	srv, url := testEmulator(t, emulator.Faults{ErrorRate: 0.05, SlowDownRate: 0.05, ResetRate: 0.02})
+	dir := t.TempDir()
+	keys := oddKeys(2000)
+	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
+	code, stdout, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.csv"), "--max-attempts", "10")...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	checkExactlyOnce(t, srv, keys, filepath.Join(dir, "r.json"))
+	retried, recovered := 0, 0
+	for _, e := range readReport(t, filepath.Join(dir, "r.json")).Objects {
+		if e.Attempts > 1 {
+			retried++
+		}
+		if e.Recovered {
+			recovered++
+		}
+	}
+	if retried == 0 {
+		t.Error("no object records more than one attempt, with 12% faults")
+	}
+	t.Logf("%d objects retried, %d found in the execution list after an uncertain call", retried, recovered)
+}
+
+func TestWrongWorkflowStopsWithinTwiceConcurrency(t *testing.T) {
+	srv, url := testEmulator(t, emulator.Faults{})
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(1000))
+	args := runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--concurrency", "16")
+	for i, a := range args {
+		if a == emulatorWorkflow {
+			args[i] = "wnosuchworkflow"
+		}
+	}
+	code, _, stderr := wftrigger(t, args...)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	if n := srv.Stats().Requests; n > 32 {
+		t.Errorf("the emulator got %d requests before the run stopped, want at most 2 × 16", n)
+	}
+}
+
+func TestSamePermanentErrorStopsRun(t *testing.T) {
+	srv, url := testEmulator(t, emulator.Faults{})
+	dir := t.TempDir()
+	keys := make([]string, 500)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("denied/%d.mp4", i)
+	}
+	writeLines(t, filepath.Join(dir, "keys.txt"), keys)
+	code, _, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--concurrency", "8")...)
+	if code != 3 || !strings.Contains(stderr, "same-error") {
+		t.Fatalf("exit %d, want 3 with same-error\n%s", code, stderr)
+	}
+	if n := srv.Stats().Requests; n > 20+8 {
+		t.Errorf("the emulator got %d requests, want at most 28", n)
+	}
+}
+
+// TestKill9 kills a run with SIGKILL at random points, several times, then
+// lets it finish: every key succeeds and none was triggered twice.
+func TestKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv, url := testEmulator(t, emulator.Faults{Latency: time.Millisecond, ResetRate: 0.01})
+	dir := t.TempDir()
+	keys := oddKeys(4000)
+	manifestPath := filepath.Join(dir, "keys.csv")
+	writeCSV(t, manifestPath, keys)
+	reportPath := filepath.Join(dir, "r.json")
+	args := runArgs(url, reportPath, "--manifest", manifestPath, "--concurrency", "16", "--max-attempts", "10")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 4; i++ {
+		cmd := childProcess(t, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		t.Logf("kill %d: emulator has %d triggers", i+1, len(srv.Triggers()))
+	}
+	cmd := childProcess(t, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+	checkExactlyOnce(t, srv, keys, reportPath)
+}
+
+func TestSIGTERMIsResumable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv, url := testEmulator(t, emulator.Faults{Latency: 2 * time.Millisecond})
+	dir := t.TempDir()
+	keys := oddKeys(3000)
+	manifestPath := filepath.Join(dir, "keys.csv")
+	writeCSV(t, manifestPath, keys)
+	reportPath := filepath.Join(dir, "r.json")
+	args := runArgs(url, reportPath, "--manifest", manifestPath, "--qps", "1000")
+	cmd := childProcess(t, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(srv.Triggers()) >= 100 })
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Fatalf("exit %d after SIGTERM, want 3 (%v)", code, err)
+	}
+	before := readReport(t, reportPath)
+	if before.Summary.Succeeded == 0 || before.Summary.Succeeded >= len(keys) {
+		t.Fatalf("report after SIGTERM: %+v, want some succeeded", before.Summary)
+	}
+	t.Logf("after SIGTERM: %+v", before.Summary)
+	accepted := len(srv.Triggers())
+	code, stdout, stderr := wftrigger(t, args...)
+	if code != 0 {
+		t.Fatalf("rerun: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if want := fmt.Sprintf("%d already succeeded", before.Summary.Succeeded); !strings.Contains(stdout, want) {
+		t.Errorf("rerun said %q, want %q", stdout, want)
+	}
+	if got := len(srv.Triggers()) - accepted; got > len(keys)-before.Summary.Succeeded {
+		t.Errorf("the rerun triggered %d, more than the %d not yet succeeded", got, len(keys)-before.Summary.Succeeded)
+	}
+	checkExactlyOnce(t, srv, keys, reportPath)
+}
+
+func TestLockedReportExits4(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv, url := testEmulator(t, emulator.Faults{Latency: 20 * time.Millisecond})
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(2000))
+	args := runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--qps", "20", "--concurrency", "2")
+	cmd := childProcess(t, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	waitFor(t, func() bool { return len(srv.Triggers()) >= 1 })
+	code, _, stderr := wftrigger(t, args...)
+	if code != 4 {
+		t.Fatalf("exit %d, want 4\n%s", code, stderr)
+	}
+	if want := fmt.Sprint(cmd.Process.Pid); !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q does not name the holder's pid %s", stderr, want)
+	}
+}
+
+// waitFor polls cond for up to a minute: not a timing assertion, a way to
+// reach a point of the run.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,146 @@
+// Command wftrigger backfills Tencent Cloud Infinite (CI) workflows over
+// existing COS objects: it reads a manifest of object keys (or lists a bucket
+// prefix), calls TriggerWorkflow once per object, concurrently, rate-limited
+// and retried, and keeps a resumable JSON report.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, the next one gets the default behaviour:
+		// the process ends at once (the journal keeps what was finished).
+		<-ctx.Done()
+		stop()
+	}()
+	env := environment{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	code := run(ctx, os.Args[1:], env)
+	stop()
+	os.Exit(code)
+}
+
+// environment is what a command may touch of the process: tests and the demo
+// pass their own.
+type environment struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// Exit statuses of the contract.
+const (
+	exitOK       = 0 // every object succeeded
+	exitFailures = 1 // finished, some objects failed or were invalid
+	exitUsage    = 2 // usage, configuration or source error: nothing was triggered
+	exitAborted  = 3 // ended before the end: the report is resumable
+	exitLocked   = 4 // another run holds the report's lock
+)
+
+// exitError carries an exit status and an optional hint to main.
+type exitError struct {
+	code int
+	err  error
+	hint string
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(hint string, format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...), hint: hint}
+}
+
+const mainUsage = `wftrigger backfills Tencent Cloud Infinite workflows over existing COS objects.
+
+Usage:
+  wftrigger run [flags]                  trigger the workflow for every object of a source
+  wftrigger status --report PATH [--wait] record the execution state of triggered instances
+  wftrigger emulator [flags]             serve a local CI + COS emulator
+  wftrigger demo                         run a whole backfill against an in-process emulator
+  wftrigger version                      print the version
+
+Examples:
+  wftrigger demo
+  wftrigger run --bucket media-1250000000 --region ap-guangzhou \
+      --workflow w0123456789abcdef0123456789abcdef --manifest objects.csv
+  wftrigger status --report wftrigger-report.json --wait
+
+Run 'wftrigger COMMAND -h' for the flags of a command.
+`
+
+// run executes one command line and returns the exit status. Only main calls
+// os.Exit, so every path here flushes its report.
+func run(ctx context.Context, args []string, env environment) int {
+	if len(args) == 0 {
+		fmt.Fprint(env.stderr, mainUsage)
+		return exitUsage
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		err = runCommand(ctx, rest, env)
+	case "status":
+		err = statusCommand(ctx, rest, env)
+	case "emulator":
+		err = emulatorCommand(ctx, rest, env)
+	case "demo":
+		err = demoCommand(ctx, rest, env)
+	case "version":
+		fmt.Fprintln(env.stdout, "wftrigger", version())
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(env.stdout, mainUsage)
+	default:
+		err = usageError("wftrigger run -h", "unknown command %q", cmd)
+	}
+	return exitStatus(err, env)
+}
+
+// exitStatus prints err as the contract wants and returns its exit status.
+func exitStatus(err error, env environment) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitAborted
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		if ee.err == nil {
+			return code
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(env.stderr, "wftrigger: stopped; rerun the same command to resume")
+		return code
+	}
+	fmt.Fprintf(env.stderr, "wftrigger: error: %v\n", err)
+	if ee != nil && ee.hint != "" {
+		fmt.Fprintf(env.stderr, "wftrigger: hint: %s\n", ee.hint)
+	}
+	return code
+}
+
+// version is the module version from the build info ("(devel)" in a checkout),
+// with the VCS revision when the build recorded one.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}

@@ -1,0 +1,121 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wftrigger/wftrigger/tencent"
+)
+
+// Policy is how calls are retried: up to MaxAttempts tries, full-jitter
+// exponential backoff from Base up to Cap, never sooner than a Retry-After
+// the service asked for, Timeout per call.
+type Policy struct {
+	MaxAttempts int
+	Base, Cap   time.Duration
+	Timeout     time.Duration
+}
+
+// DefaultPolicy is the contract's default: 5 attempts, backoff 100 ms to 20 s,
+// 30 s a call.
+var DefaultPolicy = Policy{MaxAttempts: 5, Base: 100 * time.Millisecond, Cap: 20 * time.Second, Timeout: 30 * time.Second}
+
+// Backoff is the pause before attempt n+1 after attempt n (n ≥ 1) failed with err.
+func (p Policy) Backoff(n int, err error) time.Duration {
+	ceil := p.Cap
+	if shift := n - 1; shift < 30 {
+		if d := p.Base << shift; d > 0 && d < ceil {
+			ceil = d
+		}
+	}
+	d := time.Duration(rand.Int64N(int64(ceil) + 1))
+	if ra := tencent.RetryAfter(err); ra > d {
+		d = min(ra, p.Cap)
+	}
+	return d
+}
+
+// Do calls call until it succeeds, fails with an error that is not
+// retryable, or MaxAttempts calls were made. Each call gets its own Timeout.
+// op names the operation in the returned error.
+func (p Policy) Do(ctx context.Context, op string, call func(ctx context.Context) error) error {
+	for n := 1; ; n++ {
+		err := p.call(ctx, call)
+		if err == nil {
+			return nil
+		}
+		if tencent.ClassOf(err) != tencent.Retryable || n >= p.MaxAttempts || ctx.Err() != nil {
+			return fmt.Errorf("%s: after %d attempts: %w", op, n, err)
+		}
+		if err := sleep(ctx, p.Backoff(n, err)); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+}
+
+func (p Policy) call(ctx context.Context, call func(ctx context.Context) error) error {
+	if p.Timeout <= 0 {
+		return call(ctx)
+	}
+	cctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	return call(cctx)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
+
+// Threshold is --max-failures: a count of failed objects, or a percentage of
+// the finished ones.
+type Threshold struct {
+	Count   int     // used when Percent is 0
+	Percent float64 // 0 < Percent ≤ 100
+}
+
+// ParseThreshold reads "N" or "P%".
+func ParseThreshold(s string) (Threshold, error) {
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil || v <= 0 || v > 100 {
+			return Threshold{}, fmt.Errorf("max failures %q: want a percentage in (0, 100]", s)
+		}
+		return Threshold{Percent: v}, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return Threshold{}, fmt.Errorf("max failures %q: want a count (10) or a percentage (5%%)", s)
+	}
+	return Threshold{Count: n}, nil
+}
+
+// String prints the threshold as it is parsed.
+func (t Threshold) String() string {
+	if t.Percent > 0 {
+		return strconv.FormatFloat(t.Percent, 'f', -1, 64) + "%"
+	}
+	return strconv.Itoa(t.Count)
+}
+
+// exceeded reports whether failed out of finished passes the threshold. A
+// percentage is judged only once 100 objects have finished.
+func (t Threshold) exceeded(failed, finished int) bool {
+	if t.Percent > 0 {
+		return finished >= 100 && float64(failed) > t.Percent/100*float64(finished)
+	}
+	return failed > t.Count
+}

@@ -1,0 +1,463 @@
+// Package runner triggers the workflow for every object of a source: one
+// shared rate limiter, a bounded number of calls in flight, retries with
+// full-jitter backoff, and the rules that end a run early.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/wftrigger/wftrigger/manifest"
+	"github.com/wftrigger/wftrigger/report"
+	"github.com/wftrigger/wftrigger/tencent"
+)
+
+// API is what the runner needs of Tencent CI; *tencent.Client satisfies it.
+type API interface {
+	Trigger(ctx context.Context, in tencent.TriggerInput) (tencent.TriggerResult, error)
+	FindExecution(ctx context.Context, workflowID, key string, since time.Time) (tencent.ExecutionSummary, bool, error)
+}
+
+// Ledger is where the runner learns what earlier runs did and records what
+// this one does; *report.Report satisfies it.
+type Ledger interface {
+	Admit(workflowID, key string) report.Prior
+	Record(e report.Entry) error
+}
+
+var (
+	_ API    = (*tencent.Client)(nil)
+	_ Ledger = (*report.Report)(nil)
+)
+
+// Config is how a run is paced and when it gives up.
+type Config struct {
+	Workflow    string  // the workflow of rows that name none
+	Concurrency int     // calls in flight at most
+	QPS         float64 // ceiling on calls a second; 0: none
+	Adaptive    bool    // lower the rate when throttled, raise it back after
+	Policy      Policy
+	MaxFailures Threshold
+	// Grace is how long calls in flight may finish once the run stops
+	// (signal, fatal error); default 10 s.
+	Grace time.Duration
+	// Lookback widens the execution look-up window before the uncertain
+	// call, for clock skew; default 5 min.
+	Lookback time.Duration
+	Redact   func(string) string // removes secrets from error messages
+	Logger   *slog.Logger
+}
+
+// Counters are the live numbers of a run, read by progress output.
+type Counters struct {
+	Read       atomic.Int64 // rows read from the source
+	Calls      atomic.Int64 // TriggerWorkflow calls made
+	Retries    atomic.Int64 // of which retries
+	Succeeded  atomic.Int64 // objects that succeeded in this run
+	Recovered  atomic.Int64 // of which found in the execution list instead of triggered
+	Failed     atomic.Int64
+	Invalid    atomic.Int64
+	Duplicates atomic.Int64
+	Skipped    atomic.Int64 // already succeeded in an earlier run
+	InFlight   atomic.Int64
+}
+
+// AbortError is a run that ended before its source did, for a reason other
+// than cancellation.
+type AbortError struct {
+	Reason string // "fatal", "max-failures", "same-error", "source", "journal"
+	Key    string // the object whose answer ended the run, if any
+	Err    error
+}
+
+func (e *AbortError) Error() string {
+	if e.Key != "" {
+		return fmt.Sprintf("run aborted (%s) at object %q: %v", e.Reason, e.Key, e.Err)
+	}
+	return fmt.Sprintf("run aborted (%s): %v", e.Reason, e.Err)
+}
+
+func (e *AbortError) Unwrap() error { return e.Err }
+
+// Run triggers every object of src. It returns nil when the source was read
+// to its end (objects may have failed: see the counters), an *AbortError when
+// the run was ended early, or the context's error when it was cancelled.
+func Run(ctx context.Context, cfg Config, src manifest.Source, api API, ledger Ledger, c *Counters) error {
+	cfg = cfg.withDefaults()
+	r := &run{cfg: cfg, api: api, ledger: ledger, c: c,
+		pace:  newPacer(cfg.QPS, cfg.Adaptive, time.Now),
+		judge: judge{threshold: cfg.MaxFailures},
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	r.stop = gctx
+	var cancelCalls context.CancelFunc
+	r.calls, cancelCalls = context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCalls()
+	// Once the run stops, calls in flight get cfg.Grace to finish.
+	defer context.AfterFunc(gctx, func() { time.AfterFunc(cfg.Grace, cancelCalls) })()
+
+	var srcErr error
+	for {
+		row, err := src.Next(gctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if gctx.Err() == nil {
+				srcErr = &AbortError{Reason: "source", Err: err}
+			}
+			break
+		}
+		c.Read.Add(1)
+		if err := r.dispatch(g, row); err != nil {
+			srcErr = err
+			break
+		}
+		if gctx.Err() != nil {
+			break
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if srcErr != nil {
+		return srcErr
+	}
+	return ctx.Err()
+}
+
+func (cfg Config) withDefaults() Config {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 16
+	}
+	if cfg.Policy.MaxAttempts <= 0 {
+		cfg.Policy.MaxAttempts = 1
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 10 * time.Second
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = 5 * time.Minute
+	}
+	if cfg.Redact == nil {
+		cfg.Redact = func(s string) string { return s }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cfg
+}
+
+type run struct {
+	cfg    Config
+	api    API
+	ledger Ledger
+	c      *Counters
+	pace   *pacer
+	judge  judge
+	stop   context.Context // done: dispatch no more calls
+	calls  context.Context // done: abandon calls in flight
+}
+
+// object is one admitted row on its way to a worker.
+type object struct {
+	row      manifest.Row
+	workflow string
+	prior    report.Prior
+}
+
+// dispatch records an invalid row, skips a duplicate or finished one, and
+// hands the rest to a worker (blocking while Concurrency are busy).
+func (r *run) dispatch(g *errgroup.Group, row manifest.Row) error {
+	wf := row.WorkflowID
+	if wf == "" {
+		wf = r.cfg.Workflow
+	}
+	if row.Invalid == nil && wf == "" {
+		row.Invalid = &manifest.Invalid{Code: "NoWorkflow", Message: fmt.Sprintf("line %d: the row names no workflowId and no --workflow was given", row.Line)}
+	}
+	if row.Invalid != nil {
+		r.c.Invalid.Add(1)
+		return r.record(report.Entry{Key: row.Key, KeyHex: row.Invalid.KeyHex, WorkflowID: row.WorkflowID, Name: row.Name,
+			Status: report.Invalid, Line: row.Line, Error: &report.Error{Code: row.Invalid.Code, Message: row.Invalid.Message}})
+	}
+	prior := r.ledger.Admit(wf, row.Key)
+	switch prior.State {
+	case report.Duplicate:
+		r.c.Duplicates.Add(1)
+		return nil
+	case report.Done:
+		r.c.Skipped.Add(1)
+		return nil
+	}
+	obj := object{row: row, workflow: wf, prior: prior}
+	g.Go(func() error { return r.process(obj) })
+	return nil
+}
+
+func (r *run) record(e report.Entry) error {
+	if err := r.ledger.Record(e); err != nil {
+		return &AbortError{Reason: "journal", Key: e.Key, Err: err}
+	}
+	return nil
+}
+
+// process brings one object to a final state: it looks up an object whose
+// earlier call may have been accepted, then calls TriggerWorkflow until it
+// succeeds, fails for good, or the run stops.
+func (r *run) process(obj object) error {
+	e := report.Entry{Key: obj.row.Key, WorkflowID: obj.row.WorkflowID, Name: obj.row.Name}
+	in := tencent.TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name}
+	var (
+		uncertainSince time.Time // set while an earlier call may have been accepted
+		dispatchedAt   time.Time
+		lastErr        error
+	)
+	if obj.prior.State == report.Uncertain {
+		uncertainSince = obj.prior.DispatchedAt
+	}
+	for {
+		if !uncertainSince.IsZero() {
+			sum, found, err := r.lookUp(in, uncertainSince)
+			switch {
+			case err != nil && r.stop.Err() != nil && e.Attempts == 0:
+				return nil // stopped before this object was touched
+			case err != nil:
+				// Not knowing is not a licence to trigger twice.
+				e.Uncertain, e.DispatchedAt = true, &uncertainSince
+				return r.fail(e, err)
+			case found:
+				e.Status, e.InstanceID, e.Recovered = report.Succeeded, sum.RunID, true
+				r.c.Succeeded.Add(1)
+				r.c.Recovered.Add(1)
+				r.pace.Succeeded()
+				if err := r.record(e); err != nil {
+					return err
+				}
+				return r.finish(nil, e.Key)
+			}
+			uncertainSince = time.Time{}
+		}
+		if e.Attempts >= r.cfg.Policy.MaxAttempts {
+			return r.fail(e, lastErr)
+		}
+		if err := r.pace.Wait(r.stop); err != nil {
+			return r.interrupted(e, lastErr)
+		}
+		if dispatchedAt.IsZero() {
+			// The journal learns of the call before CI does, so that a
+			// crash after the send leaves the object uncertain, not new.
+			dispatchedAt = time.Now().UTC()
+			if err := r.record(report.Entry{Key: e.Key, WorkflowID: e.WorkflowID, Name: e.Name, Status: report.Dispatched, DispatchedAt: &dispatchedAt}); err != nil {
+				return err
+			}
+		}
+		e.Attempts++
+		r.c.Calls.Add(1)
+		if e.Attempts > 1 {
+			r.c.Retries.Add(1)
+		}
+		res, err := r.call(in)
+		if err == nil {
+			e.Status, e.InstanceID, e.RequestID = report.Succeeded, res.InstanceID, res.RequestID
+			e.Uncertain, e.DispatchedAt = false, nil
+			r.c.Succeeded.Add(1)
+			r.pace.Succeeded()
+			if err := r.record(e); err != nil {
+				return err
+			}
+			return r.finish(nil, e.Key)
+		}
+		lastErr = err
+		if tencent.Uncertain(err) {
+			uncertainSince = dispatchedAt
+			e.Uncertain, e.DispatchedAt = true, &dispatchedAt
+		}
+		if r.calls.Err() != nil {
+			return r.interrupted(e, err)
+		}
+		switch tencent.ClassOf(err) {
+		case tencent.Fatal:
+			if ferr := r.fail(e, err); ferr != nil && !isAbort(ferr, "same-error", "max-failures") {
+				return ferr
+			}
+			return &AbortError{Reason: "fatal", Key: e.Key, Err: err}
+		case tencent.Permanent:
+			return r.fail(e, err)
+		}
+		if throttled(err) {
+			r.pace.Throttled()
+		}
+		if e.Attempts >= r.cfg.Policy.MaxAttempts {
+			return r.fail(e, err)
+		}
+		if err := sleep(r.stop, r.cfg.Policy.Backoff(e.Attempts, err)); err != nil {
+			return r.interrupted(e, lastErr)
+		}
+	}
+}
+
+func (r *run) call(in tencent.TriggerInput) (tencent.TriggerResult, error) {
+	r.c.InFlight.Add(1)
+	defer r.c.InFlight.Add(-1)
+	ctx, cancel := context.WithTimeout(r.calls, r.cfg.Policy.Timeout)
+	defer cancel()
+	return r.api.Trigger(ctx, in)
+}
+
+// lookUp searches the workflow's execution list for an instance of the
+// object created since the uncertain call (less Lookback).
+func (r *run) lookUp(in tencent.TriggerInput, since time.Time) (tencent.ExecutionSummary, bool, error) {
+	var (
+		sum   tencent.ExecutionSummary
+		found bool
+	)
+	if err := r.pace.Wait(r.stop); err != nil {
+		return sum, false, err
+	}
+	err := r.cfg.Policy.Do(r.stop, "look up execution", func(ctx context.Context) error {
+		var err error
+		sum, found, err = r.api.FindExecution(ctx, in.WorkflowID, in.Key, since.Add(-r.cfg.Lookback))
+		return err
+	})
+	return sum, found, err
+}
+
+// fail records the object as failed with err.
+func (r *run) fail(e report.Entry, err error) error {
+	e.Status = report.Failed
+	e.Error = r.entryError(err)
+	r.c.Failed.Add(1)
+	if err := r.record(e); err != nil {
+		return err
+	}
+	return r.finish(e.Error, e.Key)
+}
+
+// interrupted records an object whose calls were cut short by a stop. An
+// object never called is left as it was.
+func (r *run) interrupted(e report.Entry, lastErr error) error {
+	if e.Attempts == 0 {
+		return nil
+	}
+	e.Status = report.Failed
+	e.Error = &report.Error{Code: "Interrupted", Message: "the run stopped before this object finished"}
+	if lastErr != nil {
+		e.Error = r.entryError(lastErr)
+	}
+	r.c.Failed.Add(1)
+	return r.record(e)
+}
+
+// finish counts a finished object and ends the run when failures pass
+// --max-failures, or when the first objects all failed the same way.
+func (r *run) finish(failure *report.Error, key string) error {
+	reason, err := r.judge.finish(failure)
+	if reason == "" {
+		return nil
+	}
+	r.cfg.Logger.Error("stopping the run", "reason", reason, "error", err)
+	return &AbortError{Reason: reason, Key: key, Err: err}
+}
+
+func (r *run) entryError(err error) *report.Error {
+	if err == nil {
+		return &report.Error{Code: "Unknown", Message: "no call was made"}
+	}
+	var ae *tencent.APIError
+	if errors.As(err, &ae) {
+		return &report.Error{HTTPStatus: ae.HTTPStatus, Code: ae.Code, Message: r.cfg.Redact(ae.Message), RequestID: ae.RequestID}
+	}
+	code := "NetworkError"
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		code = "Timeout"
+	case errors.Is(err, context.Canceled):
+		code = "Interrupted"
+	}
+	return &report.Error{Code: code, Message: r.cfg.Redact(err.Error())}
+}
+
+func throttled(err error) bool {
+	var ae *tencent.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Code {
+	case "SlowDown", "RequestLimitExceeded", "ServiceUnavailable":
+		return true
+	}
+	return ae.HTTPStatus == 429 || ae.HTTPStatus == 503
+}
+
+func isAbort(err error, reasons ...string) bool {
+	var ae *AbortError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	for _, r := range reasons {
+		if ae.Reason == r {
+			return true
+		}
+	}
+	return false
+}
+
+// sameErrorWindow is how many first finished objects, all failed with one
+// permanent error, end the run.
+const sameErrorWindow = 20
+
+// judge decides whether failures end the run.
+type judge struct {
+	threshold Threshold
+
+	mu               sync.Mutex
+	finished, failed int
+	same             *report.Error // the first failure, while every finished object failed like it
+	sameBroken       bool          // some finished object did not fail like the first
+	tripped          bool
+}
+
+// finish counts one finished object (failure nil: it succeeded) and returns
+// a reason to end the run, or "".
+func (j *judge) finish(failure *report.Error) (string, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.tripped {
+		return "", nil
+	}
+	j.finished++
+	if failure != nil {
+		j.failed++
+	}
+	if !j.sameBroken {
+		permanent := failure != nil && failure.HTTPStatus >= 400 && failure.HTTPStatus < 500 && failure.HTTPStatus != 429
+		switch {
+		case !permanent:
+			j.sameBroken = true
+		case j.same == nil:
+			j.same = failure
+		case failure.Code != j.same.Code || failure.HTTPStatus != j.same.HTTPStatus:
+			j.sameBroken = true
+		}
+		if !j.sameBroken && j.finished == sameErrorWindow {
+			j.tripped = true
+			return "same-error", fmt.Errorf("the first %d objects all failed with %d %s: %s", sameErrorWindow, j.same.HTTPStatus, j.same.Code, j.same.Message)
+		}
+	}
+	if j.threshold.exceeded(j.failed, j.finished) {
+		j.tripped = true
+		return "max-failures", fmt.Errorf("%d of %d finished objects failed, more than --max-failures %s", j.failed, j.finished, j.threshold)
+	}
+	return "", nil
+}
