@@ -1,0 +1,336 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+)
+
+// badRecordError is a record that cannot be read.
+type badRecordError struct{ err error }
+
+func (e *badRecordError) Error() string { return e.err.Error() }
+func (e *badRecordError) Unwrap() error { return e.err }
+
+// Compact rewrites the report from the old report and the journal, as of
+// now, while the run goes on: Record is not held up. The journal is kept:
+// it still holds every record of the run.
+func (r *Report) Compact() error {
+	if r.readOnly {
+		return nil
+	}
+	r.compactMu.Lock()
+	defer r.compactMu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
+	snap := new(snapshot)
+	q := &request{snap: snap, done: make(chan error, 1)}
+	select {
+	case r.reqs <- q:
+	case <-r.ownerDone:
+		return ErrClosed
+	}
+	<-q.done
+	defer func() {
+		r.mu.Lock()
+		r.compacting = false
+		r.superseded = nil
+		r.mu.Unlock()
+	}()
+	return r.compact(*snap, time.Time{}, false)
+}
+
+// compact writes the report of snap: for every key, its latest record
+// before snap.seq, read again from the report as it was at Open and from
+// the journal, in seq order.
+func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) error {
+	hdr := Header{Meta: r.meta, Summary: snap.summary}
+	hdr.FinishedAt = finished
+	var (
+		seq     uint64
+		emitted int
+		scratch []byte
+	)
+	err := writeAtomic(r.path, func(w *bufio.Writer) error {
+		writeHeader(w, &hdr)
+		ow := &objectWriter{w: w}
+		emit := func(raw []byte) error {
+			s := seq
+			seq++
+			if s >= snap.seq {
+				return nil
+			}
+			h, err := parseHead(raw)
+			if err != nil {
+				return &badRecordError{err}
+			}
+			k := r.hashOf(&h)
+			r.mu.Lock()
+			v, ok := r.idx.get(k)
+			cur := seqOf(v)
+			if x, sup := r.superseded[k]; sup {
+				cur = x
+			}
+			r.mu.Unlock()
+			if !ok || s != cur || dropUnseen && h.Status == Invalid && !seenOf(v) {
+				return nil
+			}
+			if h.Status == Dispatched {
+				var e Entry
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return &badRecordError{err}
+				}
+				e.Status = Failed
+				e.Uncertain = true
+				e.Error = &Error{Code: "Uncertain", Message: uncertainMessage}
+				scratch = appendEntry(scratch[:0], &e)
+				raw = scratch
+			}
+			emitted++
+			return ow.write(raw)
+		}
+		if r.orig != nil && r.origSize > 0 {
+			_, err := readReport(bufio.NewReaderSize(io.NewSectionReader(r.orig, 0, r.origSize), 256<<10), nil, emit)
+			if err != nil {
+				return fmt.Errorf("report %s (as it was at the start of the run): %w", r.path, err)
+			}
+		}
+		if r.journal != nil {
+			_, err := readJournal(io.NewSectionReader(r.journal, 0, snap.end),
+				func(journalHeader) error { return nil },
+				func(n int, line []byte) error {
+					err := emit(line)
+					var bad *badRecordError
+					if errors.As(err, &bad) {
+						return &lineError{n, bad.err}
+					}
+					return err
+				})
+			if err != nil {
+				return fmt.Errorf("journal %s: %w", r.journalPath, err)
+			}
+		}
+		return ow.close()
+	})
+	r.mu.Lock()
+	r.emitted = emitted
+	r.mu.Unlock()
+	return err
+}
+
+// writeHeader writes the report's fields up to the opening of "objects".
+func writeHeader(w *bufio.Writer, h *Header) {
+	b := make([]byte, 0, 512)
+	b = append(b, "{\n  \"version\": "...)
+	b = strconv.AppendInt(b, int64(h.Version), 10)
+	b = append(b, ",\n  \"bucket\": "...)
+	b = appendJSONString(b, h.Bucket)
+	if h.Region != "" {
+		b = append(b, ",\n  \"region\": "...)
+		b = appendJSONString(b, h.Region)
+	}
+	if h.WorkflowID != "" {
+		b = append(b, ",\n  \"workflowId\": "...)
+		b = appendJSONString(b, h.WorkflowID)
+	}
+	b = append(b, ",\n  \"source\": "...)
+	b = appendJSONString(b, h.Source)
+	b = append(b, ",\n  \"startedAt\": "...)
+	b = appendTime(b, h.StartedAt)
+	if !h.FinishedAt.IsZero() {
+		b = append(b, ",\n  \"finishedAt\": "...)
+		b = appendTime(b, h.FinishedAt)
+	}
+	s := &h.Summary
+	b = fmt.Appendf(b, ",\n  \"summary\": {\"total\": %d, \"succeeded\": %d, \"failed\": %d, \"invalid\": %d, \"duplicates\": %d}",
+		s.Total, s.Succeeded, s.Failed, s.Invalid, s.Duplicates)
+	b = append(b, ",\n  \"objects\": ["...)
+	w.Write(b)
+}
+
+// objectWriter writes the objects of a report, one a line.
+type objectWriter struct {
+	w       *bufio.Writer
+	n       int
+	compact bytes.Buffer
+}
+
+func (o *objectWriter) write(raw []byte) error {
+	if o.n == 0 {
+		o.w.WriteString("\n    ")
+	} else {
+		o.w.WriteString(",\n    ")
+	}
+	o.n++
+	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+		o.compact.Reset()
+		if err := json.Compact(&o.compact, raw); err != nil {
+			return err
+		}
+		raw = o.compact.Bytes()
+	}
+	_, err := o.w.Write(raw)
+	return err
+}
+
+func (o *objectWriter) close() error {
+	if o.n == 0 {
+		_, err := o.w.WriteString("]\n}\n")
+		return err
+	}
+	_, err := o.w.WriteString("\n  ]\n}\n")
+	return err
+}
+
+// writeAtomic writes the file at path with fn through a temporary file that
+// is fsynced and renamed over path: readers see the old file or the new
+// one, whole.
+func writeAtomic(path string, fn func(w *bufio.Writer) error) error {
+	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	err = fn(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return syncDir(path)
+}
+
+// errStop ends a read early.
+var errStop = errors.New("stop")
+
+// Rewrite calls fn on every entry of the report at path, which may change
+// it (`wftrigger status` adds the execution), and writes the report again
+// atomically, its header and summary unchanged. It holds the report's lock
+// meanwhile (a *LockedError if a run holds it). The journal of a run that
+// did not finish is first folded into the report.
+func Rewrite(path string, fn func(*Entry) error) error {
+	lf, err := lockFile(path, time.Now())
+	if err != nil {
+		return err
+	}
+	defer unlockFile(lf)
+	if exists(path + ".journal") {
+		if err := fold(path); err != nil {
+			return err
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	defer f.Close()
+	return writeAtomic(path, func(w *bufio.Writer) error {
+		var (
+			ow  *objectWriter
+			buf []byte
+		)
+		onHeader := func(h Header) error {
+			writeHeader(w, &h)
+			ow = &objectWriter{w: w}
+			return nil
+		}
+		_, err := readReport(bufio.NewReaderSize(f, 256<<10), onHeader, func(raw []byte) error {
+			var e Entry
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return err
+			}
+			if err := fn(&e); err != nil {
+				return err
+			}
+			buf = appendEntry(buf[:0], &e)
+			return ow.write(buf)
+		})
+		if err != nil {
+			return fmt.Errorf("report %s: %w", path, err)
+		}
+		return ow.close()
+	})
+}
+
+// fold writes the report at path (whose lock is held) with the journal a
+// run left beside it, and removes the journal.
+func fold(path string) error {
+	var meta Meta
+	f, err := os.Open(path)
+	switch {
+	case err == nil:
+		_, err = readReport(bufio.NewReader(f), func(h Header) error {
+			meta = h.Meta
+			return errStop
+		}, nil)
+		f.Close()
+		if err != nil && !errors.Is(err, errStop) {
+			return fmt.Errorf("report %s: %w", path, err)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		jf, err := os.Open(path + ".journal")
+		if err != nil {
+			return fmt.Errorf("journal %s.journal: %w", path, err)
+		}
+		_, err = readJournal(jf, func(h journalHeader) error {
+			meta = Meta{Bucket: h.Bucket, WorkflowID: h.WorkflowID, StartedAt: h.StartedAt}
+			return errStop
+		}, nil)
+		jf.Close()
+		if err != nil && !errors.Is(err, errStop) {
+			return fmt.Errorf("journal %s.journal: %w", path, err)
+		}
+	default:
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	r, err := openLocked(Options{Path: path, Meta: meta}, time.Now, nil)
+	if err != nil {
+		return err
+	}
+	return r.Close(meta.FinishedAt, false)
+}
+
+// Scan reads the report at path, streaming, and calls fn with every entry
+// in order; it returns the report's header. It neither takes the lock nor
+// reads the journal.
+func Scan(path string, fn func(Entry) error) (Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, fmt.Errorf("report %s: %w", path, err)
+	}
+	defer f.Close()
+	h, err := readReport(bufio.NewReaderSize(f, 256<<10), nil, func(raw []byte) error {
+		var e Entry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return err
+		}
+		if fn == nil {
+			return nil
+		}
+		return fn(e)
+	})
+	if err != nil {
+		return h, fmt.Errorf("report %s: %w", path, err)
+	}
+	return h, nil
+}

@@ -1,0 +1,276 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Header is what a report says before its objects: the run that wrote it
+// and the summary of its entries.
+type Header struct {
+	Meta
+	Summary Summary `json:"summary"`
+}
+
+// journalHeader is the first line of a journal.
+type journalHeader struct {
+	Journal    int       `json:"journal"`
+	Bucket     string    `json:"bucket"`
+	WorkflowID string    `json:"workflowId,omitempty"`
+	StartedAt  time.Time `json:"startedAt"`
+}
+
+// head is what resume needs of a record: the fields that identify it and
+// its state.
+type head struct {
+	Key          string     `json:"key"`
+	WorkflowID   string     `json:"workflowId"`
+	Status       Status     `json:"status"`
+	Line         int        `json:"line"`
+	Uncertain    bool       `json:"uncertain"`
+	DispatchedAt *time.Time `json:"dispatchedAt"`
+}
+
+// state is the index state of the record.
+func (h *head) state() state {
+	switch h.Status {
+	case Succeeded:
+		return stSucceeded
+	case Invalid:
+		return stInvalid
+	case Dispatched:
+		return stDispatched
+	}
+	if h.Uncertain {
+		return stUncertain
+	}
+	return stFailed
+}
+
+// errNotReport says that a file is not a report of ours.
+var errNotReport = errors.New("not a wftrigger report")
+
+// readReport reads the report r streaming. The header is made of the fields
+// before "objects" (a report is always written that way): it is checked
+// and given to onHeader (if not nil) when "objects" begins, or at the end
+// when there are none. Then fn is called with every object, in order, cut
+// out by its structure only: fn checks it as it needs. The returned header
+// also holds any field after the objects. The slice given to fn is reused
+// after fn returns.
+func readReport(r io.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
+	var h Header
+	v := &valueReader{br: bufio.NewReaderSize(r, 256<<10)}
+	c, err := v.next()
+	if err != nil {
+		return h, fmt.Errorf("%w: %w", errNotReport, unexpectedEOF(err))
+	}
+	if c != '{' {
+		return h, fmt.Errorf("%w: not a JSON object", errNotReport)
+	}
+	hdr := []byte{'{'}
+	headerDone := false
+	header := func() error {
+		headerDone = true
+		h = Header{}
+		if err := json.Unmarshal(append(hdr, '}'), &h); err != nil {
+			return fmt.Errorf("%w: %w", errNotReport, err)
+		}
+		if h.Version != 1 {
+			if h.Version == 0 {
+				return fmt.Errorf("%w: no version before the objects", errNotReport)
+			}
+			return fmt.Errorf("version %d is not supported (want 1)", h.Version)
+		}
+		if onHeader != nil {
+			return onHeader(h)
+		}
+		return nil
+	}
+	var raw []byte
+	for n := 0; ; n++ {
+		c, err := v.next()
+		if err != nil {
+			return h, unexpectedEOF(err)
+		}
+		if c == '}' {
+			break
+		}
+		if n > 0 {
+			if c != ',' {
+				return h, syntaxError(c, "',' or '}'")
+			}
+			if c, err = v.next(); err != nil {
+				return h, unexpectedEOF(err)
+			}
+		}
+		if c != '"' {
+			return h, syntaxError(c, "a field name")
+		}
+		if raw, err = v.value(raw[:0], c); err != nil {
+			return h, err
+		}
+		name, err := str(raw)
+		if err != nil {
+			return h, err
+		}
+		if c, err = v.next(); err != nil || c != ':' {
+			return h, fmt.Errorf("field %q: no colon", name)
+		}
+		if c, err = v.next(); err != nil {
+			return h, unexpectedEOF(err)
+		}
+		if name == "objects" && !headerDone {
+			if err := header(); err != nil {
+				return h, err
+			}
+			if err := readObjects(v, c, fn); err != nil {
+				return h, err
+			}
+			continue
+		}
+		if raw, err = v.value(raw[:0], c); err != nil {
+			return h, fmt.Errorf("field %q: %w", name, err)
+		}
+		if len(hdr) > 1 {
+			hdr = append(hdr, ',')
+		}
+		hdr = appendJSONString(hdr, name)
+		hdr = append(hdr, ':')
+		hdr = append(hdr, raw...)
+	}
+	if _, err := v.next(); err != io.EOF {
+		return h, errors.New("data after the report's object")
+	}
+	if !headerDone {
+		return h, header()
+	}
+	// Fields after the objects: add them to what the header said.
+	if err := json.Unmarshal(append(hdr, '}'), &h); err != nil {
+		return h, fmt.Errorf("%w: %w", errNotReport, err)
+	}
+	return h, nil
+}
+
+// readObjects reads the array of objects, whose first byte c was just read.
+func readObjects(v *valueReader, c byte, fn func(raw []byte) error) error {
+	if c == 'n' {
+		raw, err := v.value(nil, c)
+		if err == nil && string(raw) != "null" {
+			err = fmt.Errorf("objects: %s is not an array", raw)
+		}
+		return err
+	}
+	if c != '[' {
+		return errors.New("objects: not an array")
+	}
+	var (
+		raw []byte
+		err error
+	)
+	for n := 0; ; n++ {
+		if c, err = v.next(); err != nil {
+			return unexpectedEOF(err)
+		}
+		if c == ']' {
+			return nil
+		}
+		if n > 0 {
+			if c != ',' {
+				return fmt.Errorf("object %d: %w", n, syntaxError(c, "',' or ']'"))
+			}
+			if c, err = v.next(); err != nil {
+				return unexpectedEOF(err)
+			}
+		}
+		if c != '{' {
+			return fmt.Errorf("object %d: not a JSON object", n)
+		}
+		if raw, err = v.value(raw[:0], c); err != nil {
+			return fmt.Errorf("object %d: %w", n, err)
+		}
+		if err := fn(raw); err != nil {
+			return fmt.Errorf("object %d: %w", n, err)
+		}
+	}
+}
+
+// lineError is an error of one journal line.
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e *lineError) Unwrap() error { return e.err }
+
+// readJournal reads a journal: its header line, given to hdr, then every
+// record line, given to fn with its 1-based line number. A last line that is
+// torn (no newline, or not JSON: the writer was killed mid-write) is left
+// out. It returns the offset just after the last line it used.
+// The slice given to fn is reused after fn returns.
+func readJournal(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int, line []byte) error) (int64, error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	var (
+		good    int64
+		lineNo  int
+		long    []byte
+		started bool
+	)
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long[:0], line...)
+			for err == bufio.ErrBufferFull {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if err == io.EOF {
+			if !started {
+				return 0, nil // no header: nothing worth keeping
+			}
+			return good, nil // empty, or a torn last line
+		}
+		if err != nil {
+			return good, err
+		}
+		lineNo++
+		body := bytes.TrimSpace(line)
+		if len(body) > 0 {
+			var ferr error
+			if !started {
+				var jh journalHeader
+				if ferr = json.Unmarshal(body, &jh); ferr == nil && jh.Journal != 1 {
+					ferr = errors.New("not a journal header")
+				}
+				if ferr != nil {
+					ferr = &lineError{lineNo, ferr}
+				} else {
+					started = true
+					ferr = hdr(jh)
+				}
+			} else {
+				ferr = fn(lineNo, body)
+			}
+			if ferr != nil {
+				var le *lineError
+				if errors.As(ferr, &le) {
+					if _, perr := br.Peek(1); perr == io.EOF {
+						if !started {
+							return 0, nil
+						}
+						return good, nil // a torn last line
+					}
+				}
+				return good, ferr
+			}
+		}
+		good += int64(len(line))
+	}
+}

@@ -1,0 +1,526 @@
+// Package report owns a run's JSON report, its journal and its lock, and
+// resumes a run from them.
+//
+// Beside the report PATH live PATH.journal, the progress of a run in
+// progress (JSON lines, appended, fsynced every second), and PATH.lock, the
+// lock one run holds. Open loads the report and any journal a crashed run
+// left into an index of every key's state; Admit answers what to do with a
+// key; Record appends one line to the journal; Compact and Close rewrite the
+// report atomically from the old report and the journal, streaming, never
+// holding more than the index in memory.
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure Open.
+type Options struct {
+	Path     string           // the report; the journal and lock are PATH.journal and PATH.lock
+	Meta     Meta             // the run: bucket, workflow, source, start time
+	Fresh    bool             // set an existing report and journal aside and start over
+	ReadOnly bool             // load only: no lock, no journal, no writes (--dry-run)
+	Now      func() time.Time // the clock; time.Now if nil
+}
+
+// ErrClosed is returned by Record and Compact after Close.
+var ErrClosed = errors.New("report closed")
+
+// uncertainMessage explains the error of an entry whose call was in flight
+// when its run stopped.
+const uncertainMessage = "the call was in flight when the run stopped; the next run looks it up in the workflow's execution list before triggering again"
+
+// Report is an open report: the index of every known key, the journal this
+// run appends to and the lock it holds. Admit is called from one goroutine;
+// Record from any number at once; Compact from one other.
+type Report struct {
+	path        string
+	journalPath string
+	meta        Meta
+	readOnly    bool
+	now         func() time.Time
+	setAside    []string
+
+	lock     *os.File
+	orig     *os.File // the report as it was at Open, read again by every compaction
+	origSize int64
+	journal  *os.File // O_RDWR|O_APPEND: the owner appends, compactions read
+
+	mu         sync.Mutex // guards the fields below
+	idx        *index
+	nextSeq    uint64 // seq of the next record
+	goodOff    int64  // journal bytes written whole
+	dups       int
+	compacting bool
+	snapSeq    uint64
+	superseded map[hkey]uint64 // during a compaction: the seq a key had at its snapshot
+	loaded     [3]int
+	syncErr    error
+	final      *Summary
+	emitted    int // entries the last compaction wrote (for tests)
+
+	reqs      chan *request
+	quit      chan struct{}
+	ownerDone chan struct{}
+	syncDone  chan struct{}
+	dirty     atomic.Bool
+	werr      error // owner only: a failed journal write ends all writing
+	pool      sync.Pool
+
+	compactMu sync.Mutex // one compaction at a time; guards closed
+	closed    bool
+}
+
+// Open locks the report at opts.Path and loads it, with the journal of a run
+// that did not finish. It returns a *LockedError when another run holds the
+// lock and a *MismatchError when the report or journal was written for
+// another bucket or workflow.
+func Open(opts Options) (*Report, error) {
+	if opts.Path == "" {
+		return nil, errors.New("open report: no path")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	var lf *os.File
+	if !opts.ReadOnly {
+		var err error
+		if lf, err = lockFile(opts.Path, now()); err != nil {
+			return nil, err
+		}
+	}
+	r, err := openLocked(opts, now, lf)
+	if err != nil {
+		unlockFile(lf)
+		return nil, err
+	}
+	return r, nil
+}
+
+// openLocked opens the report whose lock lf is held (nil if read-only).
+func openLocked(opts Options, now func() time.Time, lf *os.File) (r *Report, err error) {
+	meta := opts.Meta
+	meta.Version = 1
+	meta.FinishedAt = time.Time{}
+	r = &Report{
+		path:        opts.Path,
+		journalPath: opts.Path + ".journal",
+		meta:        meta,
+		readOnly:    opts.ReadOnly,
+		now:         now,
+		lock:        lf,
+		idx:         newIndex(),
+	}
+	r.pool.New = func() any { return &request{done: make(chan error, 1)} }
+	rep := r
+	defer func() {
+		if err != nil {
+			rep.lock = nil // the caller releases it
+			rep.closeFiles()
+		}
+	}()
+	if opts.Fresh {
+		if !opts.ReadOnly {
+			if err := r.putAside(); err != nil {
+				return nil, err
+			}
+		}
+	} else if err := r.load(); err != nil {
+		return nil, err
+	}
+	r.loaded = [3]int{
+		r.idx.counts[stSucceeded],
+		r.idx.counts[stFailed],
+		r.idx.counts[stUncertain] + r.idx.counts[stDispatched],
+	}
+	if opts.ReadOnly {
+		return r, nil
+	}
+	if err := r.openJournal(); err != nil {
+		return nil, err
+	}
+	r.reqs = make(chan *request)
+	r.quit = make(chan struct{})
+	r.ownerDone = make(chan struct{})
+	r.syncDone = make(chan struct{})
+	go r.own()
+	go r.syncer()
+	return r, nil
+}
+
+// putAside renames an existing report and journal to PATH.<UTC time> and
+// PATH.<UTC time>.journal.
+func (r *Report) putAside() error {
+	ts := r.now().UTC().Format("20060102T150405Z")
+	base := r.path + "." + ts
+	for i := 2; exists(base) || exists(base+".journal"); i++ {
+		base = fmt.Sprintf("%s.%s-%d", r.path, ts, i)
+	}
+	for _, mv := range [][2]string{{r.path, base}, {r.journalPath, base + ".journal"}} {
+		if !exists(mv[0]) {
+			continue
+		}
+		if err := os.Rename(mv[0], mv[1]); err != nil {
+			return fmt.Errorf("set report aside: %w", err)
+		}
+		r.setAside = append(r.setAside, mv[1])
+	}
+	return nil
+}
+
+func exists(name string) bool {
+	_, err := os.Lstat(name)
+	return err == nil
+}
+
+// load reads the report and the journal into the index.
+func (r *Report) load() error {
+	f, err := os.Open(r.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("report %s: %w", r.path, err)
+	default:
+		r.orig = f
+		st, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("report %s: %w", r.path, err)
+		}
+		if st.IsDir() {
+			return fmt.Errorf("report %s: is a directory", r.path)
+		}
+		r.origSize = st.Size()
+		if r.origSize > 0 {
+			check := func(h Header) error { return r.checkMeta(r.path, h.Bucket, h.WorkflowID) }
+			if _, err := readReport(bufio.NewReaderSize(io.NewSectionReader(f, 0, r.origSize), 256<<10), check, r.loadRaw); err != nil {
+				var me *MismatchError
+				if errors.As(err, &me) {
+					return err
+				}
+				return fmt.Errorf("report %s: %w", r.path, err)
+			}
+		}
+	}
+
+	if r.readOnly {
+		jf, err := os.Open(r.journalPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", r.journalPath, err)
+		}
+		defer jf.Close()
+		_, err = r.loadJournal(jf)
+		return err
+	}
+	jf, err := os.OpenFile(r.journalPath, os.O_RDWR|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", r.journalPath, err)
+	}
+	r.journal = jf
+	good, err := r.loadJournal(jf)
+	if err != nil {
+		return err
+	}
+	r.goodOff = good
+	return nil
+}
+
+// loadJournal reads the journal f into the index; it returns the length of
+// its whole lines.
+func (r *Report) loadJournal(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("journal %s: %w", r.journalPath, err)
+	}
+	check := func(h journalHeader) error { return r.checkMeta(r.journalPath, h.Bucket, h.WorkflowID) }
+	load := func(n int, line []byte) error {
+		err := r.loadRaw(line)
+		if err != nil && err != errTooMany {
+			return &lineError{n, err}
+		}
+		return err
+	}
+	good, err := readJournal(io.NewSectionReader(f, 0, st.Size()), check, load)
+	if err != nil {
+		var me *MismatchError
+		if errors.As(err, &me) {
+			return 0, err
+		}
+		var le *lineError
+		if errors.As(err, &le) {
+			return 0, fmt.Errorf("journal %s %w", r.journalPath, err)
+		}
+		return 0, fmt.Errorf("journal %s: %w", r.journalPath, err)
+	}
+	return good, nil
+}
+
+// checkMeta refuses a file written for another bucket or workflow.
+func (r *Report) checkMeta(path, bucket, workflowID string) error {
+	if bucket != "" && r.meta.Bucket != "" && bucket != r.meta.Bucket {
+		return &MismatchError{Path: path, Field: "bucket", Have: bucket, Want: r.meta.Bucket}
+	}
+	if workflowID != "" && workflowID != r.meta.WorkflowID {
+		return &MismatchError{Path: path, Field: "workflowId", Have: workflowID, Want: r.meta.WorkflowID}
+	}
+	return nil
+}
+
+// errTooMany is returned when the records of a run do not fit the index.
+var errTooMany = errors.New("too many records for one run")
+
+// loadRaw indexes one record read at Open.
+func (r *Report) loadRaw(raw []byte) error {
+	if !json.Valid(raw) {
+		return invalidJSON(raw)
+	}
+	h, err := parseHead(raw)
+	if err != nil {
+		return err
+	}
+	if r.nextSeq > maxSeq {
+		return errTooMany
+	}
+	k := r.hashOf(&h)
+	st := h.state()
+	r.idx.apply(k, st, r.nextSeq, false)
+	r.nextSeq++
+	if isUncertain(st) {
+		var t time.Time
+		if h.DispatchedAt != nil {
+			t = *h.DispatchedAt
+		}
+		// Keep when the first uncertain call was sent.
+		if old, ok := r.idx.dispatchedAt[k]; ok && !old.IsZero() && (t.IsZero() || old.Before(t)) {
+			t = old
+		}
+		r.idx.dispatchedAt[k] = t
+	} else if len(r.idx.dispatchedAt) > 0 {
+		delete(r.idx.dispatchedAt, k)
+	}
+	return nil
+}
+
+// hashOf identifies the record h.
+func (r *Report) hashOf(h *head) hkey {
+	if h.Status == Invalid {
+		return r.idx.invalidHash(h.Line, h.Key)
+	}
+	return r.idx.keyHash(r.workflow(h.WorkflowID), h.Key)
+}
+
+// workflow is the workflow of an entry: its own or the run's.
+func (r *Report) workflow(id string) string {
+	if id == "" {
+		return r.meta.WorkflowID
+	}
+	return id
+}
+
+// openJournal opens the journal for appending (if load did not) and writes
+// its header if it has none; a torn last line is cut off.
+func (r *Report) openJournal() error {
+	if r.journal == nil {
+		f, err := os.OpenFile(r.journalPath, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o666)
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", r.journalPath, err)
+		}
+		r.journal = f
+	}
+	st, err := r.journal.Stat()
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", r.journalPath, err)
+	}
+	if st.Size() != r.goodOff {
+		if err := r.journal.Truncate(r.goodOff); err != nil {
+			return fmt.Errorf("journal %s: cut torn line: %w", r.journalPath, err)
+		}
+	}
+	if r.goodOff == 0 {
+		b, err := json.Marshal(journalHeader{Journal: 1, Bucket: r.meta.Bucket, WorkflowID: r.meta.WorkflowID, StartedAt: r.meta.StartedAt})
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", r.journalPath, err)
+		}
+		b = append(b, '\n')
+		if _, err := r.journal.Write(b); err != nil {
+			return fmt.Errorf("journal %s: %w", r.journalPath, err)
+		}
+		r.goodOff = int64(len(b))
+	}
+	if err := r.journal.Sync(); err != nil {
+		return fmt.Errorf("journal %s: %w", r.journalPath, err)
+	}
+	return syncDir(r.path)
+}
+
+// SetAside returns the names an existing report and journal were renamed to
+// by Options.Fresh.
+func (r *Report) SetAside() []string { return r.setAside }
+
+// Loaded counts the keys Open found: succeeded, failed (to try again) and
+// uncertain (to look up first).
+func (r *Report) Loaded() (done, retry, uncertain int) {
+	return r.loaded[0], r.loaded[1], r.loaded[2]
+}
+
+// Summary counts the entries the report holds now: after Close, those of
+// the report it wrote. Duplicates are those Admit found in this run.
+func (r *Report) Summary() Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.final != nil {
+		return *r.final
+	}
+	s := r.idx.summary(false)
+	s.Duplicates = r.dups
+	return s
+}
+
+// Admit says what earlier runs, and this one, know of key for workflowID
+// ("" is the run's workflow), and marks it seen in this run. A key seen
+// before in this run is a Duplicate: Admit counts it in the summary.
+func (r *Report) Admit(workflowID, key string) Prior {
+	k := r.idx.keyHash(r.workflow(workflowID), key)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.idx.get(k)
+	if !ok {
+		r.idx.put(k, pack(k, stNone, noSeq, true))
+		r.idx.counts[stNone]++
+		return Prior{State: New}
+	}
+	if seenOf(v) {
+		r.dups++
+		return Prior{State: Duplicate}
+	}
+	r.idx.put(k, withSeen(v))
+	switch stateOf(v) {
+	case stSucceeded:
+		return Prior{State: Done}
+	case stFailed:
+		return Prior{State: Retry}
+	case stUncertain, stDispatched:
+		return Prior{State: Uncertain, DispatchedAt: r.idx.dispatchedAt[k]}
+	}
+	return Prior{State: New}
+}
+
+// Close ends the run: it writes the report a last time (with finishedAt)
+// and removes the journal once the report is safely renamed into place,
+// then releases the lock. sourceComplete says that the whole source was
+// read: invalid entries of earlier runs whose line was not recorded again
+// are then dropped. Record must not be called during or after Close.
+func (r *Report) Close(finished time.Time, sourceComplete bool) error {
+	if r.readOnly {
+		r.compactMu.Lock()
+		defer r.compactMu.Unlock()
+		if !r.closed {
+			r.closed = true
+			r.closeFiles()
+		}
+		return nil
+	}
+	r.compactMu.Lock()
+	defer r.compactMu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
+	r.closed = true
+	r.stop()
+	errs := []error{r.werr}
+	if err := r.journal.Sync(); err != nil {
+		errs = append(errs, fmt.Errorf("journal %s: %w", r.journalPath, err))
+	}
+	r.mu.Lock()
+	errs = append(errs, r.syncErr)
+	r.compacting = false
+	snap := r.snapshotLocked(sourceComplete)
+	r.mu.Unlock()
+	err := r.compact(snap, finished, sourceComplete)
+	if err == nil {
+		r.mu.Lock()
+		r.final = &snap.summary
+		r.mu.Unlock()
+		r.journal.Close()
+		r.journal = nil
+		if err := os.Remove(r.journalPath); err != nil {
+			errs = append(errs, fmt.Errorf("journal %s: %w", r.journalPath, err))
+		} else if err := syncDir(r.path); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, err)
+	r.closeFiles()
+	return errors.Join(errs...)
+}
+
+// abandon drops the report as kill -9 would: no compaction, the journal
+// left as it is. For tests.
+func (r *Report) abandon() {
+	r.compactMu.Lock()
+	defer r.compactMu.Unlock()
+	if r.closed {
+		return
+	}
+	r.closed = true
+	if !r.readOnly {
+		r.stop()
+	}
+	r.closeFiles()
+}
+
+// stop ends the owner and the syncer.
+func (r *Report) stop() {
+	close(r.quit)
+	<-r.ownerDone
+	<-r.syncDone
+}
+
+// closeFiles closes every file, frees the index and releases the lock.
+func (r *Report) closeFiles() {
+	r.mu.Lock()
+	r.idx.free()
+	r.mu.Unlock()
+	if r.journal != nil {
+		r.journal.Close()
+		r.journal = nil
+	}
+	if r.orig != nil {
+		r.orig.Close()
+		r.orig = nil
+	}
+	if r.lock != nil {
+		unlockFile(r.lock)
+		r.lock = nil
+	}
+}
+
+// syncDir fsyncs the directory of path, so that a rename or removal in it
+// survives a power loss.
+func syncDir(path string) error {
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("sync directory of %s: %w", path, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory of %s: %w", path, err)
+	}
+	return nil
+}
