@@ -315,8 +315,8 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 		return &exitError{code: exitAborted, err: fmt.Errorf("write report: %w", err)}
 	}
 	sum := rep.Summary()
-	fmt.Fprintf(env.stdout, "%s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d calls, %d retries, %d already succeeded, %d duplicates, %s\n",
-		o.reportPath, sum.Total, sum.Succeeded, sum.Failed, sum.Invalid, c.Calls.Load(), c.Retries.Load(), c.Skipped.Load(), c.Duplicates.Load(), elapsed.Round(time.Millisecond))
+	fmt.Fprintf(env.stdout, "%s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d calls, %d retries, %d already succeeded, %d duplicates, %d found in the execution list, %s\n",
+		o.reportPath, sum.Total, sum.Succeeded, sum.Failed, sum.Invalid, c.Calls.Load(), c.Retries.Load(), c.Skipped.Load(), c.Duplicates.Load(), c.Recovered.Load(), elapsed.Round(time.Millisecond))
 	code := exitOK
 	switch {
 	case runErr != nil:
@@ -419,24 +419,27 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// compactEvery rewrites the report from the journal every d while the run
-// goes on; the returned func stops it.
+// compactEvery rewrites the report from the journal while the run goes on:
+// every d, or ten times as long as the last rewrite took if that is longer
+// (a rewrite reads the whole journal, so on a huge run it must stay a small
+// share of the work). The returned func stops it.
 func compactEvery(ctx context.Context, rep *report.Report, d time.Duration, logger *slog.Logger) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(d)
-		defer t.Stop()
+		wait := d
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				if err := rep.Compact(); err != nil {
-					logger.Warn("rewrite report", "error", err)
-				}
+			case <-time.After(wait):
 			}
+			start := time.Now()
+			if err := rep.Compact(); err != nil {
+				logger.Warn("rewrite report", "error", err)
+			}
+			wait = max(d, 10*time.Since(start))
 		}
 	}()
 	return func() { cancel(); <-done }

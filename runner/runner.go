@@ -238,6 +238,7 @@ func (r *run) process(obj object) error {
 				return r.fail(e, err)
 			case found:
 				e.Status, e.InstanceID, e.Recovered = report.Succeeded, sum.RunID, true
+				e.Uncertain, e.DispatchedAt = false, nil
 				r.c.Succeeded.Add(1)
 				r.c.Recovered.Add(1)
 				r.pace.Succeeded()
