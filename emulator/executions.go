@@ -1,0 +1,397 @@
+package emulator
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// instance is one accepted trigger. It never changes once recorded.
+type instance struct {
+	seq        uint64 // 1-based acceptance number
+	workflowID string
+	key        string
+	name       string
+	at         time.Time
+}
+
+// execStore records instances, indexed for the execution queries. Its
+// slices only grow, and their elements never change, so a reader may keep
+// a slice taken under the lock and scan it after releasing the lock.
+type execStore struct {
+	mu         sync.Mutex
+	all        []*instance
+	byWorkflow map[string][]*instance
+	byKey      map[TriggerKey][]*instance
+}
+
+func (e *execStore) init() {
+	e.byWorkflow = make(map[string][]*instance)
+	e.byKey = make(map[TriggerKey][]*instance)
+}
+
+// record stores a new instance created now.
+func (e *execStore) record(workflowID, key, name string, now func() time.Time) *instance {
+	e.mu.Lock()
+	in := &instance{seq: uint64(len(e.all)) + 1, workflowID: workflowID, key: key, name: name, at: now()}
+	e.all = append(e.all, in)
+	e.byWorkflow[workflowID] = append(e.byWorkflow[workflowID], in)
+	tk := TriggerKey{workflowID, key}
+	e.byKey[tk] = append(e.byKey[tk], in)
+	e.mu.Unlock()
+	return in
+}
+
+// runID returns the instance id (RunId) of in.
+func (s *Server) runID(in *instance) string {
+	var b [33]byte
+	buf := append(b[:0], 'i')
+	buf = append(buf, s.tag[:]...)
+	buf = appendHex64(buf, in.seq)
+	return string(buf)
+}
+
+// lookupRun returns the instance of a run id, or nil.
+func (s *Server) lookupRun(id string) *instance {
+	if len(id) != 33 || id[0] != 'i' || id[1:17] != string(s.tag[:]) {
+		return nil
+	}
+	seq, err := strconv.ParseUint(id[17:], 16, 64)
+	if err != nil || seq == 0 {
+		return nil
+	}
+	s.exec.mu.Lock()
+	defer s.exec.mu.Unlock()
+	if seq > uint64(len(s.exec.all)) {
+		return nil
+	}
+	return s.exec.all[seq-1]
+}
+
+// Triggers returns every accepted trigger, in acceptance order.
+func (s *Server) Triggers() []Trigger {
+	s.exec.mu.Lock()
+	all := s.exec.all
+	s.exec.mu.Unlock()
+	out := make([]Trigger, len(all))
+	for i, in := range all {
+		out[i] = Trigger{WorkflowID: in.workflowID, Key: in.key, Name: in.name, InstanceID: s.runID(in), At: in.at}
+	}
+	return out
+}
+
+// TriggerCounts returns the number of accepted triggers per (workflow, key).
+func (s *Server) TriggerCounts() map[TriggerKey]int {
+	s.exec.mu.Lock()
+	defer s.exec.mu.Unlock()
+	out := make(map[TriggerKey]int, len(s.exec.byKey))
+	for k, v := range s.exec.byKey {
+		out[k] = len(v)
+	}
+	return out
+}
+
+// knownWorkflow reports whether triggers for wf are accepted.
+func (s *Server) knownWorkflow(wf string) bool {
+	if len(s.workflows) == 0 {
+		return true
+	}
+	_, ok := s.workflows[wf]
+	return ok
+}
+
+// state is the execution state of in at now.
+func (s *Server) state(in *instance, now time.Time) string {
+	if now.Before(in.at.Add(s.cfg.ExecutionDelay)) {
+		return "Running"
+	}
+	return "Success"
+}
+
+const maxKeyBytes = 850
+
+// serveTrigger answers POST /triggerworkflow.
+func (s *Server) serveTrigger(w http.ResponseWriter, r *http.Request, rid string, pairs []pair, auth authFields) {
+	_, hasWorkflow := queryGet(pairs, "workflowId")
+	_, hasObject := queryGet(pairs, "object")
+	if hasWorkflow && !listHas(auth.paramList, "workflowid") || hasObject && !listHas(auth.paramList, "object") {
+		s.writeError(w, r, serviceCI, rid, errAccessDenied("workflowId and object must be signed"))
+		return
+	}
+	done, resetAfter := s.inject(w, r, serviceCI, rid, s.triggerFaults.Load())
+	if done {
+		return
+	}
+	in, err := s.trigger(pairs)
+	if resetAfter {
+		s.stats.faults.Add(1)
+		resetConn(w)
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, serviceCI, rid, err)
+		return
+	}
+	buf := make([]byte, 0, 256)
+	buf = append(buf, xmlHeader...)
+	buf = append(buf, "<Response><RequestId>"...)
+	buf = append(buf, rid...)
+	buf = append(buf, "</RequestId><InstanceId>"...)
+	buf = append(buf, s.runID(in)...)
+	buf = append(buf, "</InstanceId></Response>"...)
+	writeXML(w, serviceCI, rid, http.StatusOK, buf)
+}
+
+// trigger validates a trigger and records it.
+func (s *Server) trigger(pairs []pair) (*instance, *apiError) {
+	wf, _ := queryGet(pairs, "workflowId")
+	key, _ := queryGet(pairs, "object")
+	name, _ := queryGet(pairs, "name")
+	switch {
+	case wf == "":
+		return nil, errInvalidArgument("workflowId is required")
+	case key == "":
+		return nil, errInvalidArgument("object is required")
+	case !s.knownWorkflow(wf):
+		return nil, errInvalidArgument("workflow " + wf + " does not exist")
+	case key[0] == '/':
+		return nil, errInvalidArgument("object key must not start with '/'")
+	case len(key) > maxKeyBytes:
+		return nil, errInvalidArgument("object key is longer than 850 bytes")
+	case utf8.RuneCountInString(name) > 128:
+		return nil, errInvalidArgument("name is longer than 128 characters")
+	}
+	for _, p := range s.cfg.DenyPrefixes {
+		if strings.HasPrefix(key, p) {
+			return nil, errAccessDenied("access to object " + key + " is denied")
+		}
+	}
+	if known, ok := s.workflows[wf]; ok {
+		wf = known // one shared copy of the id, not one per instance
+	}
+	in := s.exec.record(wf, key, name, s.now)
+	s.stats.accepted.Add(1)
+	return in, nil
+}
+
+// executionTimeLayout is the service's creation-time format.
+const executionTimeLayout = "2006-01-02T15:04:05-0700"
+
+func parseExecutionTime(v string) (time.Time, bool) {
+	if t, err := time.Parse(executionTimeLayout, v); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// stateSet is a set of execution states to return.
+type stateSet struct {
+	all, running, success bool
+}
+
+func parseStates(v string) (stateSet, bool) {
+	var set stateSet
+	if v == "" {
+		set.all = true
+		return set, true
+	}
+	for v != "" {
+		var item string
+		item, v, _ = strings.Cut(v, ",")
+		switch strings.ToLower(strings.TrimSpace(item)) {
+		case "all":
+			set.all = true
+		case "running":
+			set.running = true
+		case "success":
+			set.success = true
+		case "failed", "cancel":
+			// No instance of the emulator ever fails or is cancelled.
+		default:
+			return set, false
+		}
+	}
+	return set, true
+}
+
+func (set stateSet) has(state string) bool {
+	return set.all || state == "Running" && set.running || state == "Success" && set.success
+}
+
+// serveExecutions answers GET /workflowexecution.
+func (s *Server) serveExecutions(w http.ResponseWriter, r *http.Request, rid string, pairs []pair) {
+	fail := func(msg string) { s.writeError(w, r, serviceCI, rid, errInvalidArgument(msg)) }
+	wf, _ := queryGet(pairs, "workflowId")
+	if wf == "" {
+		fail("workflowId is required")
+		return
+	}
+	if !s.knownWorkflow(wf) {
+		fail("workflow " + wf + " does not exist")
+		return
+	}
+	var start, end time.Time
+	if v, _ := queryGet(pairs, "startCreationTime"); v != "" {
+		t, ok := parseExecutionTime(v)
+		if !ok {
+			fail("invalid startCreationTime " + strconv.Quote(v))
+			return
+		}
+		start = t
+	}
+	if v, _ := queryGet(pairs, "endCreationTime"); v != "" {
+		t, ok := parseExecutionTime(v)
+		if !ok {
+			fail("invalid endCreationTime " + strconv.Quote(v))
+			return
+		}
+		end = t
+	}
+	size := 10
+	if v, _ := queryGet(pairs, "size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			fail("size must be between 1 and 100, got " + strconv.Quote(v))
+			return
+		}
+		size = n
+	}
+	asc := false
+	switch v, _ := queryGet(pairs, "orderByTime"); v {
+	case "", "Desc":
+	case "Asc":
+		asc = true
+	default:
+		fail("orderByTime must be Asc or Desc, got " + strconv.Quote(v))
+		return
+	}
+	sv, _ := queryGet(pairs, "states")
+	states, ok := parseStates(sv)
+	if !ok {
+		fail("invalid states " + strconv.Quote(sv))
+		return
+	}
+
+	name, _ := queryGet(pairs, "name")
+	s.exec.mu.Lock()
+	var list []*instance
+	if name != "" {
+		list = s.exec.byKey[TriggerKey{wf, name}]
+	} else {
+		list = s.exec.byWorkflow[wf]
+	}
+	s.exec.mu.Unlock()
+
+	// The scan position (an index into list) is the opaque nextToken.
+	pos, step := 0, 1
+	if !asc {
+		pos, step = len(list)-1, -1
+	}
+	if v, _ := queryGet(pairs, "nextToken"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n >= len(list) {
+			fail("invalid nextToken " + strconv.Quote(v))
+			return
+		}
+		pos = n
+	}
+
+	now := s.now()
+	buf := make([]byte, 0, 256+size*256)
+	buf = append(buf, xmlHeader...)
+	buf = append(buf, "<Response><RequestId>"...)
+	buf = append(buf, rid...)
+	buf = append(buf, "</RequestId>"...)
+	n := 0
+	next := -1
+	for ; pos >= 0 && pos < len(list); pos += step {
+		in := list[pos]
+		if !start.IsZero() && in.at.Before(start) || !end.IsZero() && in.at.After(end) {
+			continue
+		}
+		st := s.state(in, now)
+		if !states.has(st) {
+			continue
+		}
+		if n == size {
+			next = pos
+			break
+		}
+		n++
+		buf = append(buf, "<WorkflowExecutionList><RunId>"...)
+		buf = append(buf, s.runID(in)...)
+		buf = append(buf, "</RunId><WorkflowId>"...)
+		buf = appendEscaped(buf, in.workflowID)
+		buf = append(buf, "</WorkflowId><State>"...)
+		buf = append(buf, st...)
+		buf = append(buf, "</State><CreateTime>"...)
+		buf = in.at.In(s.zone).AppendFormat(buf, time.RFC3339)
+		buf = append(buf, "</CreateTime><Object>"...)
+		buf = appendEscaped(buf, in.key)
+		buf = append(buf, "</Object></WorkflowExecutionList>"...)
+	}
+	if next >= 0 {
+		buf = append(buf, "<NextToken>"...)
+		buf = strconv.AppendInt(buf, int64(next), 10)
+		buf = append(buf, "</NextToken>"...)
+	}
+	buf = append(buf, "</Response>"...)
+	s.stats.executions.Add(1)
+	writeXML(w, serviceCI, rid, http.StatusOK, buf)
+}
+
+// serveExecution answers GET /workflowexecution/<runId>.
+func (s *Server) serveExecution(w http.ResponseWriter, r *http.Request, rid string) {
+	id := strings.TrimPrefix(r.URL.Path, "/workflowexecution/")
+	in := s.lookupRun(id)
+	if in == nil {
+		s.writeError(w, r, serviceCI, rid, &apiError{http.StatusNotFound, "ResourceNotFound", "workflow execution " + id + " does not exist"})
+		return
+	}
+	now := s.now()
+	st := s.state(in, now)
+	created := in.at.In(s.zone).Format(time.RFC3339)
+	runID := s.runID(in)
+
+	buf := make([]byte, 0, 1024)
+	buf = append(buf, xmlHeader...)
+	buf = append(buf, "<Response><RequestId>"...)
+	buf = append(buf, rid...)
+	buf = append(buf, "</RequestId><WorkflowExecution><WorkflowId>"...)
+	buf = appendEscaped(buf, in.workflowID)
+	buf = append(buf, "</WorkflowId><Name>"...)
+	buf = appendEscaped(buf, in.workflowID)
+	buf = append(buf, "</Name><RunId>"...)
+	buf = append(buf, runID...)
+	buf = append(buf, "</RunId><CreateTime>"...)
+	buf = append(buf, created...)
+	buf = append(buf, "</CreateTime><Object>"...)
+	buf = appendEscaped(buf, in.key)
+	buf = append(buf, "</Object><State>"...)
+	buf = append(buf, st...)
+	buf = append(buf, "</State><Topology></Topology><Tasks><Type>Transcode</Type><State>"...)
+	buf = append(buf, st...)
+	buf = append(buf, "</State><JobId>j"...)
+	buf = append(buf, runID[1:]...)
+	buf = append(buf, "</JobId><CreateTime>"...)
+	buf = append(buf, created...)
+	buf = append(buf, "</CreateTime><StartTime>"...)
+	buf = append(buf, created...)
+	buf = append(buf, "</StartTime><EndTime>"...)
+	code := ""
+	if st == "Success" {
+		buf = in.at.Add(s.cfg.ExecutionDelay).In(s.zone).AppendFormat(buf, time.RFC3339)
+		code = "Success"
+	}
+	buf = append(buf, "</EndTime><Code>"...)
+	buf = append(buf, code...)
+	buf = append(buf, "</Code><Message></Message><Name>Transcode_1</Name></Tasks></WorkflowExecution></Response>"...)
+	s.stats.executions.Add(1)
+	writeXML(w, serviceCI, rid, http.StatusOK, buf)
+}
