@@ -273,7 +273,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 
 	srcCtx, cancelSrc := context.WithCancel(ctx)
 	defer cancelSrc()
-	src, err := openSource(srcCtx, o, env, client, policy)
+	src, err := openSource(srcCtx, o, env, client, creds, policy)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -354,7 +354,7 @@ func reportOpenError(err error, o runOptions) error {
 }
 
 // openSource opens the manifest or the listing, with the filters on top.
-func openSource(ctx context.Context, o runOptions, env environment, client *tencent.Client, policy runner.Policy) (*manifest.Filtered, error) {
+func openSource(ctx context.Context, o runOptions, env environment, client *tencent.Client, creds tencent.Credentials, policy runner.Policy) (*manifest.Filtered, error) {
 	var (
 		src manifest.Source
 		err error
@@ -362,7 +362,15 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 	if o.prefixSet {
 		src = manifest.NewListing(ctx, client, o.prefix, manifest.ListingOptions{Retry: policy.Do})
 	} else {
-		src, err = manifest.Open(ctx, o.manifest, manifest.Options{Format: o.format, Stdin: env.stdin, Getter: client})
+		getter := manifest.Getter(client)
+		if bucket, _, ok := manifest.ParseCOSURL(o.manifest); ok && bucket != o.bucket && o.cosEndpoint == "" {
+			// An inventory is often delivered to another bucket of the
+			// same account and region.
+			if getter, err = tencent.NewClient(tencent.Config{COSEndpoint: tencent.COSEndpoint(bucket, o.region), Credentials: creds, UserAgent: "wftrigger/" + version()}); err != nil {
+				return nil, err
+			}
+		}
+		src, err = manifest.Open(ctx, o.manifest, manifest.Options{Format: o.format, Stdin: env.stdin, Getter: getter})
 		if err != nil {
 			return nil, err
 		}

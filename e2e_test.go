@@ -256,3 +256,52 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestCrashBetweenSendAndRecord kills a run while the emulator has accepted
+// its triggers but not yet answered: the rerun finds those instances in the
+// execution list instead of triggering them again.
+func TestCrashBetweenSendAndRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv, url := testEmulator(t, emulator.Faults{ReplyDelay: time.Minute})
+	dir := t.TempDir()
+	keys := oddKeys(40)
+	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
+	reportPath := filepath.Join(dir, "r.json")
+	args := runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.csv"), "--concurrency", "4")
+	cmd := childProcess(t, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(srv.Triggers()) == 4 })
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+
+	srv.SetFaults(emulator.Faults{}, emulator.Faults{})
+	code, stdout, stderr := wftrigger(t, args...)
+	if code != 0 {
+		t.Fatalf("rerun: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "36 calls") || !strings.Contains(stdout, "4 found in the execution list") {
+		t.Errorf("rerun said %q, want 36 calls and 4 found in the execution list", stdout)
+	}
+	checkExactlyOnce(t, srv, keys, reportPath)
+}
+
+// TestTimeoutAfterSendIsLookedUp: a call that times out after CI accepted it
+// is looked up before it is retried, not triggered twice.
+func TestTimeoutAfterSendIsLookedUp(t *testing.T) {
+	srv, url := testEmulator(t, emulator.Faults{ReplyDelay: 2 * time.Second})
+	dir := t.TempDir()
+	keys := oddKeys(8)
+	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
+	code, stdout, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.csv"), "--timeout", "200ms")...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "8 found in the execution list") {
+		t.Errorf("run said %q, want 8 found in the execution list", stdout)
+	}
+	checkExactlyOnce(t, srv, keys, filepath.Join(dir, "r.json"))
+}

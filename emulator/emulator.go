@@ -87,6 +87,10 @@ type Faults struct {
 	QPS float64
 	// Latency is added before answering; a cancelled request gets no answer.
 	Latency time.Duration
+	// ReplyDelay (triggers only) is added after the trigger was accepted and
+	// recorded, before the answer: a client that times out or dies meanwhile
+	// never hears of a trigger that happened.
+	ReplyDelay time.Duration
 }
 
 // Trigger is one accepted TriggerWorkflow call.

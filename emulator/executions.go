@@ -126,6 +126,9 @@ func (s *Server) serveTrigger(w http.ResponseWriter, r *http.Request, rid string
 		return
 	}
 	in, err := s.trigger(pairs)
+	if d := s.triggerFaults.Load().f.ReplyDelay; err == nil && d > 0 && !sleep(r.Context(), d) {
+		return
+	}
 	if resetAfter {
 		s.stats.faults.Add(1)
 		resetConn(w)
