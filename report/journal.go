@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -81,6 +82,9 @@ func (r *Report) own() {
 		case <-r.quit:
 			return
 		}
+		// Let the workers that are about to record do so: one write(2)
+		// for many lines costs far less than one each.
+		runtime.Gosched()
 	drain:
 		for len(batch) < maxBatch {
 			select {

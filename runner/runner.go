@@ -98,7 +98,6 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api API, ledger L
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Concurrency)
 	r.stop = gctx
 	var cancelCalls context.CancelFunc
 	r.calls, cancelCalls = context.WithCancel(context.WithoutCancel(ctx))
@@ -106,27 +105,22 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api API, ledger L
 	// Once the run stops, calls in flight get cfg.Grace to finish.
 	defer context.AfterFunc(gctx, func() { time.AfterFunc(cfg.Grace, cancelCalls) })()
 
-	var srcErr error
-	for {
-		row, err := src.Next(gctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if gctx.Err() == nil {
-				srcErr = &AbortError{Reason: "source", Err: err}
+	// Concurrency long-lived workers take objects from the dispatcher: a
+	// goroutine per object would grow a fresh stack through net/http for
+	// every call.
+	objects := make(chan object)
+	for range cfg.Concurrency {
+		g.Go(func() error {
+			for obj := range objects {
+				if err := r.process(obj); err != nil {
+					return err
+				}
 			}
-			break
-		}
-		c.Read.Add(1)
-		if err := r.dispatch(g, row); err != nil {
-			srcErr = err
-			break
-		}
-		if gctx.Err() != nil {
-			break
-		}
+			return nil
+		})
 	}
+	srcErr := r.dispatchAll(gctx, src, objects)
+	close(objects)
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -134,6 +128,36 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api API, ledger L
 		return srcErr
 	}
 	return ctx.Err()
+}
+
+// dispatchAll reads the source to its end (or until the run stops) and
+// hands each object to a worker.
+func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan<- object) error {
+	for {
+		row, err := src.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return &AbortError{Reason: "source", Err: err}
+		}
+		r.c.Read.Add(1)
+		obj, ok, err := r.admit(row)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		select {
+		case objects <- obj:
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 func (cfg Config) withDefaults() Config {
@@ -176,9 +200,9 @@ type object struct {
 	prior    report.Prior
 }
 
-// dispatch records an invalid row, skips a duplicate or finished one, and
-// hands the rest to a worker (blocking while Concurrency are busy).
-func (r *run) dispatch(g *errgroup.Group, row manifest.Row) error {
+// admit records an invalid row, skips a duplicate or finished one, and
+// returns the rest as an object to trigger.
+func (r *run) admit(row manifest.Row) (object, bool, error) {
 	wf := row.WorkflowID
 	if wf == "" {
 		wf = r.cfg.Workflow
@@ -188,21 +212,19 @@ func (r *run) dispatch(g *errgroup.Group, row manifest.Row) error {
 	}
 	if row.Invalid != nil {
 		r.c.Invalid.Add(1)
-		return r.record(report.Entry{Key: row.Key, KeyHex: row.Invalid.KeyHex, WorkflowID: row.WorkflowID, Name: row.Name,
+		return object{}, false, r.record(report.Entry{Key: row.Key, KeyHex: row.Invalid.KeyHex, WorkflowID: row.WorkflowID, Name: row.Name,
 			Status: report.Invalid, Line: row.Line, Error: &report.Error{Code: row.Invalid.Code, Message: row.Invalid.Message}})
 	}
 	prior := r.ledger.Admit(wf, row.Key)
 	switch prior.State {
 	case report.Duplicate:
 		r.c.Duplicates.Add(1)
-		return nil
+		return object{}, false, nil
 	case report.Done:
 		r.c.Skipped.Add(1)
-		return nil
+		return object{}, false, nil
 	}
-	obj := object{row: row, workflow: wf, prior: prior}
-	g.Go(func() error { return r.process(obj) })
-	return nil
+	return object{row: row, workflow: wf, prior: prior}, true, nil
 }
 
 func (r *run) record(e report.Entry) error {
