@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -31,14 +30,11 @@ Examples:
 func demoCommand(ctx context.Context, args []string, env environment) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	fs.Usage = func() { fmt.Fprint(env.stderr, demoUsage) }
+	fs.Usage = func() {}
 	objects := fs.Int("objects", 3000, "")
 	dir := fs.String("dir", "", "")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{code: exitUsage}
+		return flagError(err, env.stdout, env.stderr, "demo", demoUsage)
 	}
 	if *objects < 1 {
 		return usageError("wftrigger demo --objects 3000", "--objects %d: want at least 1", *objects)

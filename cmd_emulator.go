@@ -1,10 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -40,6 +41,8 @@ Flags:
   --workflow LIST        known workflow ids, comma-separated (default ` + emulatorWorkflow + `)
   --deny-prefix LIST     keys under these prefixes get 403 AccessDenied
   --objects N            store N generated sample objects for listing (default 0)
+  --objects-file PATH    store the objects listed in PATH: one key a line, optionally
+                         followed by a tab and its RFC 3339 modification time
   --error-rate F         fraction of triggers answered 500 InternalError
   --slowdown-rate F      fraction of triggers answered 503 SlowDown
   --reset-rate F         fraction of triggers whose connection is reset
@@ -52,13 +55,14 @@ Flags:
 func emulatorCommand(ctx context.Context, args []string, env environment) error {
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	fs.Usage = func() { fmt.Fprint(env.stderr, emulatorUsage) }
+	fs.Usage = func() {}
 	var (
 		cfg       emulator.Config
 		listen    string
 		workflows string
 		deny      string
 		objects   int
+		objFile   string
 	)
 	fs.StringVar(&listen, "listen", "127.0.0.1:9000", "")
 	fs.StringVar(&cfg.SecretID, "secret-id", emulatorSecretID, "")
@@ -68,6 +72,7 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fs.StringVar(&workflows, "workflow", emulatorWorkflow, "")
 	fs.StringVar(&deny, "deny-prefix", "", "")
 	fs.IntVar(&objects, "objects", 0, "")
+	fs.StringVar(&objFile, "objects-file", "", "")
 	fs.Float64Var(&cfg.Trigger.ErrorRate, "error-rate", 0, "")
 	fs.Float64Var(&cfg.Trigger.SlowDownRate, "slowdown-rate", 0, "")
 	fs.Float64Var(&cfg.Trigger.ResetRate, "reset-rate", 0, "")
@@ -76,10 +81,7 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fs.Float64Var(&cfg.List.ErrorRate, "list-error-rate", 0, "")
 	fs.DurationVar(&cfg.ExecutionDelay, "execution-delay", 2*time.Second, "")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{code: exitUsage}
+		return flagError(err, env.stdout, env.stderr, "emulator", emulatorUsage)
 	}
 	if fs.NArg() > 0 {
 		return usageError("wftrigger emulator --listen 127.0.0.1:9000", "unexpected argument %q", fs.Arg(0))
@@ -95,6 +97,13 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	srv := emulator.New(cfg)
 	if objects > 0 {
 		srv.PutSample(emulator.SampleKeys(objects, cfg.Seed), time.Now().Add(-365*24*time.Hour))
+	}
+	if objFile != "" {
+		n, err := loadObjects(srv, objFile)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		fmt.Fprintf(env.stdout, "wftrigger emulator: %d objects from %s\n", n, objFile)
 	}
 	url, err := srv.Start(listen)
 	if err != nil {
@@ -121,4 +130,35 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// loadObjects stores the objects of a file in the emulator: one key a line,
+// optionally a tab and the object's RFC 3339 modification time.
+func loadObjects(srv *emulator.Server, path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("objects file: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n, now := 0, time.Now()
+	for line := 1; sc.Scan(); line++ {
+		key, date, hasDate := strings.Cut(strings.TrimSuffix(sc.Text(), "\r"), "\t")
+		if key == "" {
+			continue
+		}
+		at := now
+		if hasDate {
+			if at, err = time.Parse(time.RFC3339, date); err != nil {
+				return n, fmt.Errorf("objects file %s line %d: modification time %q is not RFC 3339", path, line, date)
+			}
+		}
+		srv.PutObject(key, nil, at)
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return n, fmt.Errorf("objects file %s: %w", path, err)
+	}
+	return n, nil
 }

@@ -59,13 +59,16 @@ Filters:
   --suffix LIST          keep keys ending in one of these, case-insensitive (.mp4,.mov)
   --modified-after TIME  keep objects modified after TIME (RFC 3339 or YYYY-MM-DD;
                          listing and inventory sources)
-  --limit N              at most N objects
-  --shard I/N            keep the keys whose FNV-1a hash mod N is I
+  --limit N              trigger at most N objects (those already succeeded, duplicates
+                         and invalid rows do not count: a rerun goes on where it stopped)
+  --shard I/N            keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):
+                         every key lands in exactly one of N shards
 
 Pace:
   --concurrency N        calls in flight (default 16)
   --qps R                ceiling on calls a second, 0 for none (default 50)
-  --adaptive             lower the rate when throttled, raise it back (default true)
+  --adaptive             cut the rate 30% when throttled; 5 s later raise it back by 5% of
+                         --qps a second (default true; --adaptive=false to turn off)
   --max-attempts N       calls per object at most (default 5)
   --timeout D            per call (default 30s)
   --max-failures N|P%    abort when more objects failed (default 50%, judged after 100)
@@ -101,11 +104,11 @@ type runOptions struct {
 	threshold                        runner.Threshold
 }
 
-func parseRunFlags(args []string, stderr io.Writer) (runOptions, error) {
+func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) {
 	var o runOptions
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, runUsage) }
+	fs.Usage = func() {}
 	fs.StringVar(&o.manifest, "manifest", "", "")
 	fs.StringVar(&o.format, "format", "", "")
 	fs.StringVar(&o.prefix, "prefix", "", "")
@@ -131,10 +134,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, error) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, &exitError{code: exitOK}
-		}
-		return o, &exitError{code: exitUsage} // the flag package printed why
+		return o, flagError(err, stdout, stderr, "run", runUsage)
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -157,7 +157,7 @@ func (o *runOptions) check(rest []string) error {
 	const example = "wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… --manifest objects.csv"
 	switch {
 	case len(rest) > 0:
-		return usageError("flags come before nothing else: "+example, "unexpected argument %q", rest[0])
+		return usageError("every input is a flag: "+example, "unexpected argument %q", rest[0])
 	case o.manifestSet == o.prefixSet:
 		return usageError(example+"  (or --prefix videos/ instead of --manifest)", "give exactly one source: --manifest PATH or --prefix PREFIX")
 	case o.manifestSet && o.manifest == "":
@@ -216,8 +216,20 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
-	o.filters.Limit = o.limit
+	if o.workflow == "" && o.manifestSet && !rowsNameWorkflows(o.manifest, o.format) {
+		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
+	}
 	return nil
+}
+
+// rowsNameWorkflows reports whether rows of the manifest may carry their
+// own workflowId: CSV with a header and JSONL can, text and inventories not.
+func rowsNameWorkflows(path, format string) bool {
+	if format != "" {
+		return format == "csv" || format == "jsonl"
+	}
+	name := strings.ToLower(strings.TrimSuffix(path, ".gz"))
+	return strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".ndjson")
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -247,7 +259,7 @@ func (o *runOptions) sourceName() string {
 }
 
 func runCommand(ctx context.Context, args []string, env environment) error {
-	o, err := parseRunFlags(args, env.stderr)
+	o, err := parseRunFlags(args, env.stdout, env.stderr)
 	if err != nil {
 		return err
 	}
@@ -256,8 +268,6 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	if err != nil && needCreds {
 		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:TriggerMediaWorkflow)", "credentials: %v", err)
 	}
-	// Nothing written to stderr from here on can carry a secret.
-	env.stderr = &redactingWriter{w: env.stderr, redact: creds.Redact}
 	logger := newLogger(env.stderr, o.logFormat)
 
 	client, err := tencent.NewClient(tencent.Config{
@@ -269,7 +279,8 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
 	}
-	policy := runner.Policy{MaxAttempts: o.maxAttempts, Base: runner.DefaultPolicy.Base, Cap: runner.DefaultPolicy.Cap, Timeout: o.timeout}
+	policy := runner.DefaultPolicy()
+	policy.MaxAttempts, policy.Timeout = o.maxAttempts, o.timeout
 
 	srcCtx, cancelSrc := context.WithCancel(ctx)
 	defer cancelSrc()
@@ -305,12 +316,13 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 		Adaptive:    o.adaptive,
 		Policy:      policy,
 		MaxFailures: o.threshold,
+		Limit:       o.limit,
 		Redact:      creds.Redact,
 		Logger:      logger,
 	}, src, client, rep, &c)
 	stopCompaction()
 	elapsed := stopProgress()
-	complete := runErr == nil
+	complete := runErr == nil && c.Exhausted.Load()
 	if err := rep.Close(time.Now().UTC(), complete); err != nil {
 		return &exitError{code: exitAborted, err: fmt.Errorf("write report: %w", err)}
 	}
@@ -380,12 +392,12 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 
 // dryRun reads the whole source and prints what a run would do.
 func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta report.Meta, env environment) error {
-	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, ReadOnly: true})
+	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, ReadOnly: true, Fresh: o.fresh})
 	if err != nil {
 		return reportOpenError(err, o)
 	}
 	defer rep.Close(time.Time{}, false)
-	s, err := runner.Plan(ctx, src, rep, o.workflow)
+	s, err := runner.Plan(ctx, src, rep, o.workflow, o.limit)
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", meta.Source, err)}
 	}
@@ -397,7 +409,11 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 		fmt.Fprintf(w, " (%d looked up in the execution list first)", s.Uncertain)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  already succeeded:  %d (in %s)\n", s.Done, o.reportPath)
+	if o.fresh {
+		fmt.Fprintf(w, "  already succeeded:  0 (--fresh sets %s aside)\n", o.reportPath)
+	} else {
+		fmt.Fprintf(w, "  already succeeded:  %d (in %s)\n", s.Done, o.reportPath)
+	}
 	fmt.Fprintf(w, "  invalid:            %d\n", s.Invalid)
 	fmt.Fprintf(w, "  duplicates:         %d\n", s.Duplicates)
 	fmt.Fprintf(w, "  filtered out:       %d\n", src.FilteredOut())

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/wftrigger/wftrigger/report"
+	"github.com/wftrigger/wftrigger/runner"
 	"github.com/wftrigger/wftrigger/tencent"
 )
 
@@ -39,7 +40,7 @@ Flags:
 func statusCommand(ctx context.Context, args []string, env environment) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	fs.Usage = func() { fmt.Fprint(env.stderr, statusUsage) }
+	fs.Usage = func() {}
 	var (
 		path, region, endpoint string
 		wait                   bool
@@ -55,10 +56,7 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&region, "region", "", "")
 	fs.StringVar(&endpoint, "ci-endpoint", "", "")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{code: exitUsage}
+		return flagError(err, env.stdout, env.stderr, "status", statusUsage)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -74,7 +72,6 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:DescribeMediaWorkflowExecution)", "credentials: %v", err)
 	}
-	env.stderr = &redactingWriter{w: env.stderr, redact: creds.Redact}
 	region = or(region, meta.Region)
 	if endpoint == "" && region == "" {
 		return usageError("--region ap-guangzhou", "the report names no region: give --region or --ci-endpoint")
@@ -126,8 +123,9 @@ func needsLookUp(e *report.Entry) bool {
 }
 
 type lookUp struct {
-	exec tencent.Execution
-	err  error
+	runID string
+	exec  tencent.Execution
+	err   error
 }
 
 var errStop = errors.New("stop")
@@ -176,14 +174,16 @@ func statusPass(ctx context.Context, path string, client *tencent.Client, limite
 			}
 			go func(runID string) {
 				defer func() { <-sem }()
-				if err := limiter.Wait(ctx); err != nil {
-					res <- lookUp{err: err}
-					return
-				}
-				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				exec, err := client.DescribeExecution(cctx, runID)
-				res <- lookUp{exec: exec, err: err}
+				var exec tencent.Execution
+				err := runner.DefaultPolicy().Do(ctx, "look up execution "+runID, func(ctx context.Context) error {
+					if err := limiter.Wait(ctx); err != nil {
+						return err
+					}
+					var err error
+					exec, err = client.DescribeExecution(ctx, runID)
+					return err
+				})
+				res <- lookUp{runID: runID, exec: exec, err: err}
 			}(e.InstanceID)
 			return nil
 		})
@@ -201,14 +201,16 @@ func statusPass(ctx context.Context, path string, client *tencent.Client, limite
 				return fmt.Errorf("report %s changed while it was read", path)
 			}
 			r := <-res
-			var ae *tencent.APIError
 			switch {
+			case r.runID != e.InstanceID:
+				return fmt.Errorf("report %s changed while it was read (run a status when no run writes it)", path)
 			case r.err == nil:
 				e.Execution = &report.Execution{State: r.exec.State, CheckedAt: now, Tasks: tasksOf(r.exec)}
-			case errors.As(r.err, &ae) && ae.Class() == tencent.Permanent:
-				// Not found, or not allowed for this one: counted as unknown.
-			default:
+			case tencent.ClassOf(r.err) == tencent.Fatal:
 				return fmt.Errorf("look up execution %s of %q: %w", e.InstanceID, e.Key, r.err)
+			default:
+				// Not found, not allowed, or still failing after retries:
+				// counted as unknown, looked up again by the next pass.
 			}
 		}
 		switch {

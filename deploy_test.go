@@ -75,7 +75,7 @@ func TestDeployRecipes(t *testing.T) {
 			for i := range args {
 				args[i] = strings.ReplaceAll(args[i], "$(JOB_COMPLETION_INDEX)", "3")
 			}
-			if _, err := parseRunFlags(args[1:], io.Discard); err != nil {
+			if _, err := parseRunFlags(args[1:], io.Discard, io.Discard); err != nil {
 				t.Errorf("%s: wftrigger %s: %v", tt.file, strings.Join(args, " "), err)
 			}
 		})
@@ -96,7 +96,7 @@ func TestDeployRecipes(t *testing.T) {
 			t.Fatal("crontab has no wftrigger run line")
 		}
 		cmd, _, _ = strings.Cut(cmd, ">>")
-		if _, err := parseRunFlags(strings.Fields(cmd), io.Discard); err != nil {
+		if _, err := parseRunFlags(strings.Fields(cmd), io.Discard, io.Discard); err != nil {
 			t.Errorf("crontab: wftrigger run %s: %v", cmd, err)
 		}
 	})

@@ -7,7 +7,9 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/tencentyun/cos-go-sdk-v5 v0.7.70
 	golang.org/x/sync v0.25.0
+	golang.org/x/term v0.44.0
 	golang.org/x/time v0.16.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -18,7 +20,5 @@ require (
 	github.com/mozillazg/go-httpheader v0.2.1 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	golang.org/x/sys v0.46.0 // indirect
-	golang.org/x/term v0.44.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

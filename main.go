@@ -7,12 +7,15 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/wftrigger/wftrigger/tencent"
 )
 
 func main() {
@@ -61,6 +64,18 @@ func (e *exitError) Error() string {
 }
 func (e *exitError) Unwrap() error { return e.err }
 
+// flagError turns an error of a FlagSet's Parse into the command's answer:
+// -h prints the usage to stdout and exits 0; a bad flag (which the flag
+// package has already named on stderr) exits 2 with a pointer to -h.
+func flagError(err error, stdout, stderr io.Writer, cmd, usage string) error {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return &exitError{code: exitOK}
+	}
+	fmt.Fprintf(stderr, "wftrigger: hint: wftrigger %s -h prints every flag, with examples\n", cmd)
+	return &exitError{code: exitUsage}
+}
+
 func usageError(hint string, format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...), hint: hint}
 }
@@ -90,6 +105,11 @@ func run(ctx context.Context, args []string, env environment) int {
 		fmt.Fprint(env.stderr, mainUsage)
 		return exitUsage
 	}
+	// Nothing any command prints can carry a secret of the environment's
+	// credentials, not even a server's echo of one in an error message.
+	creds, _ := tencent.CredentialsFromEnv(env.getenv)
+	env.stdout = &redactingWriter{w: env.stdout, redact: creds.Redact}
+	env.stderr = &redactingWriter{w: env.stderr, redact: creds.Redact}
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":

@@ -3,7 +3,6 @@ package manifest
 import (
 	"context"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ type FilterOptions struct {
 	Suffixes      []string  // keys ending in one of these, case-insensitive (".mp4"); empty: all
 	ModifiedAfter time.Time // drop rows whose known LastModified is not after it; rows without one pass
 	Shard         Shard     // keep the keys of this shard; Count 0: no sharding
-	Limit         int       // at most this many rows out, valid or invalid; 0: no limit
 }
 
 // Shard is one of Count disjoint parts of the key space: the keys whose
@@ -59,11 +57,10 @@ func ShardOf(key string, n int) int {
 
 // Filtered is a Source that lets through the rows of another Source that
 // its FilterOptions select. Invalid rows always pass (they are reported,
-// never dropped silently); they count toward the Limit.
+// never dropped silently).
 type Filtered struct {
 	src         Source
 	f           FilterOptions
-	out         int
 	filteredOut int
 }
 
@@ -72,13 +69,9 @@ func Filter(src Source, f FilterOptions) *Filtered {
 	return &Filtered{src: src, f: f}
 }
 
-// Next returns the next selected row. Once Limit rows are out it returns
-// io.EOF without reading src further.
+// Next returns the next selected row.
 func (f *Filtered) Next(ctx context.Context) (Row, error) {
 	for {
-		if f.f.Limit > 0 && f.out >= f.f.Limit {
-			return Row{}, io.EOF
-		}
 		row, err := f.src.Next(ctx)
 		if err != nil {
 			return row, err
@@ -87,7 +80,6 @@ func (f *Filtered) Next(ctx context.Context) (Row, error) {
 			f.filteredOut++
 			continue
 		}
-		f.out++
 		return row, nil
 	}
 }

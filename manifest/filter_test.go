@@ -51,8 +51,6 @@ func TestFilter(t *testing.T) {
 		{"suffix", FilterOptions{Suffixes: []string{".mp4", ".MOV"}}, `L1 "a.MP4"; L2 "b.mov"; L4 "" !EmptyKey; L5 "d.mp4"`, 2, 7},
 		{"modified after", FilterOptions{ModifiedAfter: jan.Add(time.Hour)}, `L2 "b.mov"; L3 "c.txt"; L4 "" !EmptyKey; L5 "d.mp4"; L6 "mp4"`, 1, 7},
 		{"modified exactly at", FilterOptions{ModifiedAfter: jan}, `L2 "b.mov"; L3 "c.txt"; L4 "" !EmptyKey; L5 "d.mp4"; L6 "mp4"`, 1, 7},
-		{"limit", FilterOptions{Limit: 2}, `L1 "a.MP4"; L2 "b.mov"`, 0, 2},
-		{"limit counts invalid rows", FilterOptions{Suffixes: []string{".txt"}, Limit: 2}, `L3 "c.txt"; L4 "" !EmptyKey`, 2, 4},
 		{"shard", FilterOptions{Shard: Shard{Index: ShardOf("b.mov", 3), Count: 3}}, "", -1, 7},
 	}
 	for _, tc := range tests {

@@ -206,7 +206,14 @@ func (s *inventory) closeFile() {
 // is skipped (a delete marker or an old version).
 func (s *inventory) row() (Row, bool) {
 	p := s.p
-	label := s.label + ": inventory file " + s.files[s.idx].Key
+	file := s.files[s.idx].Key
+	label := s.label + ": inventory file " + file
+	row, ok := s.rowIn(label, p)
+	row.File = file
+	return row, ok
+}
+
+func (s *inventory) rowIn(label string, p *csvParser) (Row, bool) {
 	if p.code != "" {
 		return invalidRow(label, p.start, p.code, p.problem), true
 	}

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -163,12 +162,14 @@ func openReader(raw io.Reader, path, label, format string, opts Options) (Source
 	return newFileSource(label, rd, closer), nil
 }
 
-// sniffJSONL checks that the first non-blank line of head is a JSON object
-// or a JSON string; whole says that head is the whole file.
-func sniffJSONL(head []byte, whole bool) error {
+// sniffJSONL checks that the first non-blank line of head starts like a
+// JSON object or string. A first line that starts so but is broken is only
+// a bad row (reported invalid, the run goes on), not a file of another
+// format.
+func sniffJSONL(head []byte, _ bool) error {
 	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
 	for len(head) > 0 {
-		line, rest, found := bytes.Cut(head, []byte("\n"))
+		line, rest, _ := bytes.Cut(head, []byte("\n"))
 		head = rest
 		line = bytes.Trim(line, " \t\r")
 		if len(line) == 0 {
@@ -176,9 +177,6 @@ func sniffJSONL(head []byte, whole bool) error {
 		}
 		if line[0] != '{' && line[0] != '"' {
 			return errors.New("not a JSONL file: the first line is not a JSON object or string")
-		}
-		if (found || whole) && !json.Valid(line) {
-			return errors.New("not a JSONL file: the first line is not valid JSON")
 		}
 		return nil
 	}

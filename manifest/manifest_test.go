@@ -91,8 +91,6 @@ func TestOpenErrors(t *testing.T) {
 		{"UTF-16", write(t, dir, "u16.txt", []byte("\xff\xfek\x00e\x00y\x00")), Options{}, "manifest " + filepath.Join(dir, "u16.txt") + ": not a txt file: UTF-16 text; save it as UTF-8"},
 		{"gzipped binary", write(t, dir, "bin.csv.gz", gzipBytes(t, binary)), Options{}, "manifest " + filepath.Join(dir, "bin.csv.gz") + ": not a csv file: binary data"},
 		{"jsonl garbage", write(t, dir, "g.jsonl", []byte("\n\nhello world\n")), Options{}, "manifest " + filepath.Join(dir, "g.jsonl") + ": not a JSONL file: the first line is not a JSON object or string"},
-		{"jsonl broken first line", write(t, dir, "b.jsonl", []byte("{\"key\": \n\"a\"\n")), Options{}, "manifest " + filepath.Join(dir, "b.jsonl") + ": not a JSONL file: the first line is not valid JSON"},
-		{"jsonl broken only line", write(t, dir, "c.jsonl", []byte(`"a`)), Options{}, "manifest " + filepath.Join(dir, "c.jsonl") + ": not a JSONL file: the first line is not valid JSON"},
 		{"csv as jsonl", write(t, dir, "csv.ndjson", []byte("key,name\na,b\n")), Options{}, "manifest " + filepath.Join(dir, "csv.ndjson") + ": not a JSONL file"},
 		{"gz that is not gzip", write(t, dir, "plain.csv.gz", []byte("key\na\n")), Options{}, "manifest " + filepath.Join(dir, "plain.csv.gz") + ": not a gzip file"},
 		{"corrupt gzip header", write(t, dir, "corrupt.csv.gz", []byte("\x1f\x8bXXXXXXXXXXXXXX")), Options{}, "manifest " + filepath.Join(dir, "corrupt.csv.gz") + ": not a valid gzip file"},
@@ -205,3 +203,23 @@ func (g mapGetter) GetObject(_ context.Context, key string) (io.ReadCloser, erro
 type notFound struct{ key string }
 
 func (e *notFound) Error() string { return "get " + e.key + ": no such key" }
+
+// TestJSONLBrokenFirstLine: a first line that starts like JSON but is broken
+// is one invalid row, not a reason to refuse the file.
+func TestJSONLBrokenFirstLine(t *testing.T) {
+	dir := t.TempDir()
+	path := write(t, dir, "b.jsonl", []byte("{\"key\": \n\"a.mp4\"\n"))
+	src, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatalf("Open(%q) = %v, want a source", path, err)
+	}
+	defer src.Close()
+	first, err := src.Next(context.Background())
+	if err != nil || first.Invalid == nil || first.Invalid.Code != CodeBadJSON || first.Line != 1 {
+		t.Fatalf("first row = %+v, %v; want invalid BadJSON at line 1", first, err)
+	}
+	second, err := src.Next(context.Background())
+	if err != nil || second.Key != "a.mp4" || second.Line != 2 {
+		t.Errorf("second row = %+v, %v; want a.mp4 at line 2", second, err)
+	}
+}

@@ -22,6 +22,7 @@ func appendEntry(b []byte, e *Entry) []byte {
 	b = appendOptString(b, `,"requestId":`, e.RequestID)
 	b = appendOptInt(b, `,"attempts":`, e.Attempts)
 	b = appendOptInt(b, `,"line":`, e.Line)
+	b = appendOptString(b, `,"file":`, e.File)
 	if e.Error != nil {
 		b = append(b, `,"error":`...)
 		b = appendError(b, e.Error)

@@ -24,6 +24,7 @@ type Entry struct {
 	RequestID    string     `json:"requestId,omitempty"`
 	Attempts     int        `json:"attempts,omitempty"`
 	Line         int        `json:"line,omitempty"`
+	File         string     `json:"file,omitempty"` // the inventory data file of an invalid row
 	Error        *Error     `json:"error,omitempty"`
 	Uncertain    bool       `json:"uncertain,omitempty"`    // the last call may have reached CI: look it up before triggering again
 	DispatchedAt *time.Time `json:"dispatchedAt,omitempty"` // when the first uncertain call was sent

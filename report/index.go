@@ -112,11 +112,12 @@ func (x *index) keyHash(workflowID, key string) hkey {
 	return hkey{h1, h.Sum64() >> h2Shift}
 }
 
-// invalidHash identifies the invalid entry of a source line; an invalid
-// entry without a line (from a listing) is identified by its key.
-func (x *index) invalidHash(line int, key string) hkey {
+// invalidHash identifies the invalid entry of a source line (of a data
+// file, for an inventory: each file's lines count from 1); an invalid entry
+// without a line (from a listing) is identified by its key.
+func (x *index) invalidHash(file string, line int, key string) hkey {
 	if line > 0 {
-		return x.keyHash("\x01invalid", strconv.Itoa(line))
+		return x.keyHash("\x01invalid", file+"\x00"+strconv.Itoa(line))
 	}
 	return x.keyHash("\x02invalid", key)
 }

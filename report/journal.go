@@ -39,7 +39,7 @@ func (r *Report) Record(e Entry) error {
 	q := r.pool.Get().(*request)
 	switch e.Status {
 	case Invalid:
-		q.k = r.idx.invalidHash(e.Line, e.Key)
+		q.k = r.idx.invalidHash(e.File, e.Line, e.Key)
 		q.st = stInvalid
 	case Succeeded, Failed, Dispatched:
 		q.k = r.idx.keyHash(r.workflow(e.WorkflowID), e.Key)

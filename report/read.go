@@ -32,6 +32,7 @@ type head struct {
 	WorkflowID   string     `json:"workflowId"`
 	Status       Status     `json:"status"`
 	Line         int        `json:"line"`
+	File         string     `json:"file"`
 	Uncertain    bool       `json:"uncertain"`
 	DispatchedAt *time.Time `json:"dispatchedAt"`
 }

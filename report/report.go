@@ -320,7 +320,7 @@ func (r *Report) loadRaw(raw []byte) error {
 // hashOf identifies the record h.
 func (r *Report) hashOf(h *head) hkey {
 	if h.Status == Invalid {
-		return r.idx.invalidHash(h.Line, h.Key)
+		return r.idx.invalidHash(h.File, h.Line, h.Key)
 	}
 	return r.idx.keyHash(r.workflow(h.WorkflowID), h.Key)
 }

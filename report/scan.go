@@ -278,6 +278,8 @@ func parseHead(raw []byte) (head, error) {
 			if string(tok) != "null" {
 				h.Line, err = strconv.Atoi(string(tok))
 			}
+		case "file":
+			h.File, err = str(tok)
 		case "uncertain":
 			switch string(tok) {
 			case "true":

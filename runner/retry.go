@@ -22,7 +22,9 @@ type Policy struct {
 
 // DefaultPolicy is the contract's default: 5 attempts, backoff 100 ms to 20 s,
 // 30 s a call.
-var DefaultPolicy = Policy{MaxAttempts: 5, Base: 100 * time.Millisecond, Cap: 20 * time.Second, Timeout: 30 * time.Second}
+func DefaultPolicy() Policy {
+	return Policy{MaxAttempts: 5, Base: 100 * time.Millisecond, Cap: 20 * time.Second, Timeout: 30 * time.Second}
+}
 
 // Backoff is the pause before attempt n+1 after attempt n (n ≥ 1) failed with err.
 func (p Policy) Backoff(n int, err error) time.Duration {

@@ -52,8 +52,17 @@ type Config struct {
 	// Lookback widens the execution look-up window before the uncertain
 	// call, for clock skew; default 5 min.
 	Lookback time.Duration
-	Redact   func(string) string // removes secrets from error messages
-	Logger   *slog.Logger
+	// LookupDelay is the least time between a call whose outcome is unknown
+	// and the look-up of its object in the execution list, for a list that
+	// may lag behind the triggers; default 2 s.
+	LookupDelay time.Duration
+	// Limit stops the run once this many objects were handed to workers
+	// (objects skipped as done, duplicate or invalid do not count, so that
+	// a rerun with the same limit goes on where the last one stopped);
+	// 0: no limit.
+	Limit  int
+	Redact func(string) string // removes secrets from error messages
+	Logger *slog.Logger
 }
 
 // Counters are the live numbers of a run, read by progress output.
@@ -68,6 +77,7 @@ type Counters struct {
 	Duplicates atomic.Int64
 	Skipped    atomic.Int64 // already succeeded in an earlier run
 	InFlight   atomic.Int64
+	Exhausted  atomic.Bool // the source was read to its end
 }
 
 // AbortError is a run that ended before its source did, for a reason other
@@ -78,6 +88,7 @@ type AbortError struct {
 	Err    error
 }
 
+// Error says why the run was aborted and at which object.
 func (e *AbortError) Error() string {
 	if e.Key != "" {
 		return fmt.Sprintf("run aborted (%s) at object %q: %v", e.Reason, e.Key, e.Err)
@@ -85,6 +96,7 @@ func (e *AbortError) Error() string {
 	return fmt.Sprintf("run aborted (%s): %v", e.Reason, e.Err)
 }
 
+// Unwrap returns the error that ended the run.
 func (e *AbortError) Unwrap() error { return e.Err }
 
 // Run triggers every object of src. It returns nil when the source was read
@@ -133,9 +145,14 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api API, ledger L
 // dispatchAll reads the source to its end (or until the run stops) and
 // hands each object to a worker.
 func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan<- object) error {
+	handed := 0
 	for {
+		if r.cfg.Limit > 0 && handed >= r.cfg.Limit {
+			return nil
+		}
 		row, err := src.Next(ctx)
 		if err == io.EOF {
+			r.c.Exhausted.Store(true)
 			return nil
 		}
 		if err != nil {
@@ -154,6 +171,7 @@ func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan
 		}
 		select {
 		case objects <- obj:
+			handed++
 		case <-ctx.Done():
 			return nil
 		}
@@ -172,6 +190,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Lookback <= 0 {
 		cfg.Lookback = 5 * time.Minute
+	}
+	if cfg.LookupDelay <= 0 {
+		cfg.LookupDelay = 2 * time.Second
 	}
 	if cfg.Redact == nil {
 		cfg.Redact = func(s string) string { return s }
@@ -213,7 +234,7 @@ func (r *run) admit(row manifest.Row) (object, bool, error) {
 	if row.Invalid != nil {
 		r.c.Invalid.Add(1)
 		return object{}, false, r.record(report.Entry{Key: row.Key, KeyHex: row.Invalid.KeyHex, WorkflowID: row.WorkflowID, Name: row.Name,
-			Status: report.Invalid, Line: row.Line, Error: &report.Error{Code: row.Invalid.Code, Message: row.Invalid.Message}})
+			Status: report.Invalid, Line: row.Line, File: row.File, Error: &report.Error{Code: row.Invalid.Code, Message: row.Invalid.Message}})
 	}
 	prior := r.ledger.Admit(wf, row.Key)
 	switch prior.State {
@@ -242,6 +263,7 @@ func (r *run) process(obj object) error {
 	in := tencent.TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name}
 	var (
 		uncertainSince time.Time // set while an earlier call may have been accepted
+		uncertainCall  time.Time // when the last such call of this run was made
 		dispatchedAt   time.Time
 		lastErr        error
 	)
@@ -250,6 +272,11 @@ func (r *run) process(obj object) error {
 	}
 	for {
 		if !uncertainSince.IsZero() {
+			if wait := time.Until(uncertainCall.Add(r.cfg.LookupDelay)); wait > 0 {
+				if err := sleep(r.stop, wait); err != nil {
+					return r.interrupted(e, lastErr)
+				}
+			}
 			sum, found, err := r.lookUp(in, uncertainSince)
 			switch {
 			case err != nil && r.stop.Err() != nil && e.Attempts == 0:
@@ -290,6 +317,7 @@ func (r *run) process(obj object) error {
 		if e.Attempts > 1 {
 			r.c.Retries.Add(1)
 		}
+		callAt := time.Now()
 		res, err := r.call(in)
 		if err == nil {
 			e.Status, e.InstanceID, e.RequestID = report.Succeeded, res.InstanceID, res.RequestID
@@ -303,7 +331,7 @@ func (r *run) process(obj object) error {
 		}
 		lastErr = err
 		if tencent.Uncertain(err) {
-			uncertainSince = dispatchedAt
+			uncertainSince, uncertainCall = dispatchedAt, callAt
 			e.Uncertain, e.DispatchedAt = true, &dispatchedAt
 		}
 		if r.calls.Err() != nil {

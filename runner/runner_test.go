@@ -127,7 +127,7 @@ func keys(n int) []string {
 }
 
 func testConfig() Config {
-	return Config{Workflow: "w1", Concurrency: 4, Policy: Policy{MaxAttempts: 5, Base: time.Millisecond, Cap: 5 * time.Millisecond, Timeout: 10 * time.Second},
+	return Config{Workflow: "w1", Concurrency: 4, LookupDelay: time.Millisecond, Policy: Policy{MaxAttempts: 5, Base: time.Millisecond, Cap: 5 * time.Millisecond, Timeout: 10 * time.Second},
 		MaxFailures: Threshold{Percent: 50}}
 }
 
@@ -384,7 +384,7 @@ func TestPlan(t *testing.T) {
 	l.prior["done"] = report.Prior{State: report.Done}
 	l.prior["unsure"] = report.Prior{State: report.Uncertain}
 	src := &sliceSource{rows: []manifest.Row{{Key: "a"}, {Key: "done"}, {Key: "unsure"}, {Key: "a"}, {Key: "", Invalid: &manifest.Invalid{Code: "EmptyKey"}}}}
-	s, err := Plan(context.Background(), src, l, "w1")
+	s, err := Plan(context.Background(), src, l, "w1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,10 +24,14 @@ type Survey struct {
 	First        []string // the first keys that would be triggered, at most 10
 }
 
-// Plan reads the whole source and says what Run would do with it.
-func Plan(ctx context.Context, src manifest.Source, ledger Admitter, workflow string) (Survey, error) {
+// Plan reads the whole source and says what Run would do with it; with
+// limit > 0 it stops, as Run would, once limit objects would be triggered.
+func Plan(ctx context.Context, src manifest.Source, ledger Admitter, workflow string, limit int) (Survey, error) {
 	var s Survey
 	for {
+		if limit > 0 && s.WouldTrigger >= limit {
+			return s, nil
+		}
 		row, err := src.Next(ctx)
 		if err == io.EOF {
 			return s, nil

@@ -208,7 +208,9 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
 	if resp.StatusCode/100 != 2 {
-		return TriggerResult{}, newAPIError(op, resp, *bp, c.creds, c.now())
+		e := newAPIError(op, resp, *bp, c.creds, c.now())
+		e.WorkflowID = in.WorkflowID
+		return TriggerResult{}, e
 	}
 	if err != nil {
 		return TriggerResult{}, &TransportError{Op: op, Err: fmt.Errorf("read answer: %w", err), Sent: true}
@@ -220,7 +222,7 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	id = bytes.TrimSpace(id)
 	if len(id) == 0 {
 		return TriggerResult{}, &TransportError{Op: op, Sent: true,
-			Err: fmt.Errorf("%w (HTTP %d, body %q)", errNoInstanceID, resp.StatusCode, c.creds.Redact(truncate(string(*bp), 200)))}
+			Err: fmt.Errorf("%w (HTTP %d, body %q)", errNoInstanceID, resp.StatusCode, truncate(c.creds.Redact(string(*bp)), 200))}
 	}
 	res := TriggerResult{InstanceID: string(id)}
 	if rid = bytes.TrimSpace(rid); len(rid) > 0 {

@@ -304,8 +304,13 @@ func TestAPIErrors(t *testing.T) {
 			if !errors.As(err, &ae) {
 				t.Fatalf("Trigger = %v, want *APIError", err)
 			}
-			if *ae != tt.want {
-				t.Errorf("Trigger error = %+v, want %+v", *ae, tt.want)
+			if ae.WorkflowID != "w" {
+				t.Errorf("Trigger error WorkflowID = %q, want the call's %q", ae.WorkflowID, "w")
+			}
+			got := *ae
+			got.WorkflowID = ""
+			if got != tt.want {
+				t.Errorf("Trigger error = %+v, want %+v", got, tt.want)
 			}
 			if got := ClassOf(err); got != tt.class {
 				t.Errorf("ClassOf(%v) = %v, want %v", err, got, tt.class)
@@ -504,7 +509,7 @@ func TestAPIErrorClass(t *testing.T) {
 		{307, "TemporaryRedirect", "", Fatal},
 		{301, "", "", Fatal},
 		{400, "InvalidArgument", "workflow w1 does not exist", Fatal},
-		{400, "ResourceNotFound", "The Workflow is not found", Fatal},
+		{400, "ResourceNotFound", "The Workflow is not found", Permanent}, // names no workflow id: a missing input
 		{404, "WorkflowNotExist", "", Fatal},
 		{400, "InvalidArgument", "object key is invalid", Permanent},
 		{400, "ResourceNotFound", "input object not found", Permanent},
@@ -518,6 +523,11 @@ func TestAPIErrorClass(t *testing.T) {
 		if got := e.Class(); got != tt.want {
 			t.Errorf("Class(%d %s %q) = %v, want %v", tt.status, tt.code, tt.msg, got, tt.want)
 		}
+	}
+	// ResourceNotFound is fatal only when it names the call's workflow id.
+	e := &APIError{Op: "trigger", HTTPStatus: 400, Code: "ResourceNotFound", Message: "workflow w0123abcd not found", WorkflowID: "w0123abcd"}
+	if got := e.Class(); got != Fatal {
+		t.Errorf("Class(%+v) = %v, want fatal", *e, got)
 	}
 }
 

@@ -59,7 +59,7 @@ func (e *APIError) Class() Class {
 		"ResourceDownloadFailed", "RequestTimeTooSkewed":
 		return Retryable
 	}
-	if unknownWorkflow(e.Code, e.Message) {
+	if unknownWorkflow(e.Code, e.Message, e.WorkflowID) {
 		return Fatal
 	}
 	switch s := e.HTTPStatus; {
@@ -75,14 +75,21 @@ func (e *APIError) Class() Class {
 
 // unknownWorkflow reports whether an error answer says that the workflow
 // itself does not exist or is not usable: its code names a workflow, or it
-// is a not-found or invalid-argument code whose message names the workflow.
-func unknownWorkflow(code, msg string) bool {
+// is an invalid-argument or not-found code whose message names the
+// workflow. ResourceNotFound is documented for a missing input object, so
+// it counts only when its message names the call's workflow id: a missing
+// object stays a failure of that object, not of the run. CI's real answer
+// for an unknown workflow is not documented; the runner's "first 20 objects
+// failed the same way" rule is the backstop.
+func unknownWorkflow(code, msg, workflowID string) bool {
 	if containsFold(code, "workflow") {
 		return true
 	}
 	switch code {
-	case "InvalidArgument", "InvalidParameter", "ResourceNotFound", "NotFound", "InvalidWorkflowId":
+	case "InvalidArgument", "InvalidParameter", "NotFound", "InvalidWorkflowId":
 		return containsFold(msg, "workflow")
+	case "ResourceNotFound":
+		return workflowID != "" && strings.Contains(msg, workflowID)
 	}
 	return false
 }
@@ -159,6 +166,9 @@ func RetryAfter(err error) time.Duration {
 // newAPIError builds the error for a non-2xx answer with the given body.
 func newAPIError(op string, resp *http.Response, body []byte, creds Credentials, now time.Time) *APIError {
 	e := &APIError{Op: op, HTTPStatus: resp.StatusCode}
+	// Redact before parsing: the message is cut to a length, and a secret
+	// cut in two would no longer be recognised.
+	body = []byte(creds.Redact(string(body)))
 	e.Code, e.Message, e.RequestID = parseErrorBody(body)
 	e.Code = creds.Redact(e.Code)
 	e.Message = creds.Redact(e.Message)

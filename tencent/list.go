@@ -31,11 +31,9 @@ type listBucketResult struct {
 // ListObjects reads one page of the bucket listing (GET / on COS with
 // encoding-type=url).
 //
-// Keys, common prefixes and NextMarker come back percent-encoded and are
-// decoded once with url.PathUnescape semantics: %XX is decoded and a
-// literal '+' stays '+' (COS writes a space as %20 and '+' as %2B, so both
-// decoders agree on what COS sends; PathUnescape is the one that cannot turn
-// a '+' of a key into a space). When the page is truncated and carries no
+// Keys, common prefixes and NextMarker come back percent-encoded (the
+// answer says EncodingType url) and are decoded once, as the SDK's
+// DecodeURIComponent does. When the page is truncated and carries no
 // NextMarker, NextMarker is the last key or common prefix of the page.
 func (c *Client) ListObjects(ctx context.Context, in ListInput) (ListPage, error) {
 	const op = "list"
@@ -73,9 +71,12 @@ func (c *Client) ListObjects(ctx context.Context, in ListInput) (ListPage, error
 	if err := xml.Unmarshal(body, &r); err != nil {
 		return ListPage{}, &TransportError{Op: op, Err: fmt.Errorf("decode answer: %w", err), Sent: true}
 	}
+	// Decode as the SDK's DecodeURIComponent does (url.QueryUnescape): it
+	// reads both %20 and '+' as a space, and any encoder that writes '+' for
+	// a space writes a literal '+' as %2B.
 	decode := func(s string) (string, error) { return s, nil }
-	if r.EncodingType == "" || strings.EqualFold(r.EncodingType, "url") {
-		decode = url.PathUnescape
+	if strings.EqualFold(r.EncodingType, "url") {
+		decode = url.QueryUnescape
 	}
 	page := ListPage{IsTruncated: r.IsTruncated, RequestID: requestID(h)}
 	page.Objects = make([]ObjectInfo, 0, len(r.Contents))

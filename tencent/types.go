@@ -118,4 +118,5 @@ type APIError struct {
 	Message    string // secrets redacted
 	RequestID  string
 	RetryAfter time.Duration // from a Retry-After header, 0 if none
+	WorkflowID string        // the workflow of a trigger call, "" for other calls
 }
