@@ -3,13 +3,13 @@ module github.com/wftrigger/wftrigger
 go 1.26.0
 
 require (
-	github.com/rogpeppe/go-internal v1.16.0
-	github.com/schollz/progressbar/v3 v3.19.1
-	github.com/tencentyun/cos-go-sdk-v5 v0.7.70
-	golang.org/x/sync v0.25.0
-	golang.org/x/term v0.44.0
-	golang.org/x/time v0.16.0
-	gopkg.in/yaml.v3 v3.0.1
+	github.com/rogpeppe/go-internal v1.16.0 // test only: testscript CLI transcripts
+	github.com/schollz/progressbar/v3 v3.19.1 // the progress bar on a terminal
+	github.com/tencentyun/cos-go-sdk-v5 v0.7.70 // test only: the reference the signer is proven byte-identical to
+	golang.org/x/sync v0.25.0 // errgroup
+	golang.org/x/term v0.44.0 // is stderr a terminal (progressbar needs it too)
+	golang.org/x/time v0.16.0 // rate.Limiter
+	gopkg.in/yaml.v3 v3.0.1 // test only: checks the deploy/ recipes against the real flags
 )
 
 require (

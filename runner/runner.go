@@ -119,8 +119,10 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api API, ledger L
 
 	// Concurrency long-lived workers take objects from the dispatcher: a
 	// goroutine per object would grow a fresh stack through net/http for
-	// every call.
-	objects := make(chan object)
+	// every call. The buffer lets the dispatcher read ahead without a
+	// handoff per object; an object waiting there has no record yet, so a
+	// crash or a stop leaves it as it was.
+	objects := make(chan object, cfg.Concurrency)
 	for range cfg.Concurrency {
 		g.Go(func() error {
 			for obj := range objects {
