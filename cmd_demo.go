@@ -17,8 +17,9 @@ const demoUsage = `Usage: wftrigger demo [--objects N] [--dir DIR]
 
 Runs a whole backfill against an in-process emulator: no account, no network,
 no set-up. It writes a manifest of generated keys (spaces, '+', '%', Chinese),
-serves them from an emulator that injects faults (2% 500s, 2% SlowDown, 1%
-connection resets) and checks signatures, runs 'wftrigger run' on them through
+serves them from an emulator that checks signatures, injects faults (2% 500s,
+1% connection resets) and throttles above 1,200 calls/s, runs 'wftrigger run'
+at --qps 2000 (it adapts its rate to the quota) on them through
 the same code as a real run, then runs it again to show that a rerun resumes
 and triggers nothing twice.
 
@@ -52,7 +53,7 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 	srv := emulator.New(emulator.Config{
 		SecretID: emulatorSecretID, SecretKey: emulatorSecretKey,
 		Bucket: emulatorBucket, Workflows: []string{emulatorWorkflow},
-		Trigger:        emulator.Faults{ErrorRate: 0.02, SlowDownRate: 0.02, ResetRate: 0.01, Latency: 2 * time.Millisecond},
+		Trigger:        emulator.Faults{ErrorRate: 0.02, ResetRate: 0.01, QPS: demoQuota, Latency: 2 * time.Millisecond},
 		ExecutionDelay: time.Second,
 		Seed:           1,
 	})
@@ -83,7 +84,7 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 		"--workflow", emulatorWorkflow, "--manifest", manifestPath, "--report", reportPath, "--qps", "2000", "--concurrency", "32"}
 
 	fmt.Fprintf(env.stdout, "demo: an emulator on %s serves bucket %s; %d keys in %s\n", url, emulatorBucket, len(keys), manifestPath)
-	fmt.Fprintf(env.stdout, "demo: it checks every signature and injects faults: 2%% 500 InternalError, 2%% 503 SlowDown, 1%% connection resets\n\n")
+	fmt.Fprintf(env.stdout, "demo: it checks every signature, injects faults (2%% 500 InternalError, 1%% connection resets) and throttles above %d calls/s with 503 SlowDown\n\n", demoQuota)
 	fmt.Fprintf(env.stdout, "$ wftrigger run %s\n", strings.Join(quoteArgs(runArgs), " "))
 	first := exitStatus(runCommand(ctx, runArgs, demoEnv), env)
 	if ctx.Err() != nil {
@@ -109,6 +110,10 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 	}
 	return nil
 }
+
+// demoQuota is the emulator's rate quota in the demo, below the run's --qps:
+// the run meets throttling and adapts its rate.
+const demoQuota = 1200
 
 func writeKeysCSV(path string, keys []string) error {
 	f, err := os.Create(path)

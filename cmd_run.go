@@ -67,8 +67,9 @@ Filters:
 Pace:
   --concurrency N        calls in flight (default 16)
   --qps R                ceiling on calls a second, 0 for none (default 50)
-  --adaptive             cut the rate 30% when throttled; 5 s later raise it back by 5% of
-                         --qps a second (default true; --adaptive=false to turn off)
+  --adaptive             cut the rate 30% after a second in which 5% of the answers were
+                         throttling; 5 s after a cut, raise it by 5% of --qps a second
+                         (default true; --adaptive=false to turn off)
   --max-attempts N       calls per object at most (default 5)
   --timeout D            per call (default 30s)
   --max-failures N|P%    abort when more objects failed (default 50%, judged after 100)
@@ -490,6 +491,9 @@ func estimateTotal(o runOptions) int64 {
 			}
 		}
 		if err != nil {
+			if strings.HasSuffix(strings.ToLower(o.manifest), ".csv") && n > 0 {
+				n-- // most CSV manifests have a header
+			}
 			return n
 		}
 	}

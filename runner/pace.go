@@ -10,19 +10,26 @@ import (
 )
 
 // pacer is the one rate limiter shared by every worker. With adaptive on, it
-// lowers the rate when the service throttles and raises it back toward the
-// ceiling while it does not.
+// watches the answers a second at a time: when at least 5% of a second's
+// answers were throttling, it cuts the rate by 30%; once 5 s have passed
+// without a cut, it raises the rate by 5% of the ceiling each second, back up
+// to the ceiling. A stray throttled answer among many does not cut: what
+// cuts is a share of them, which is how a quota shows.
 type pacer struct {
 	lim      *rate.Limiter // nil: no ceiling
 	ceiling  float64
 	floor    float64
 	adaptive bool
+	now      func() time.Time
 
-	mu        sync.Mutex
-	lastCut   time.Time
-	lastRaise time.Time
-	now       func() time.Time
+	mu              sync.Mutex
+	windowStart     time.Time
+	calls, throttle int
+	lastCut         time.Time
 }
+
+// throttleShare is the share of a second's answers that cuts the rate.
+const throttleShare = 0.05
 
 func newPacer(qps float64, adaptive bool, now func() time.Time) *pacer {
 	p := &pacer{ceiling: qps, adaptive: adaptive && qps > 0, now: now, floor: math.Min(1, qps)}
@@ -54,40 +61,37 @@ func (p *pacer) Limit() float64 {
 	return float64(p.lim.Limit())
 }
 
-// Throttled lowers the rate by 30%, at most once a second (one burst of
-// throttled answers is one signal, not fifty).
-func (p *pacer) Throttled() {
+// Answered counts one answer of the service, throttling or not, and adapts
+// the rate at the end of each second.
+func (p *pacer) Answered(throttled bool) {
 	if !p.adaptive {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	if now.Sub(p.lastCut) < time.Second {
+	if p.windowStart.IsZero() {
+		p.windowStart, p.lastCut = now, now.Add(-time.Hour)
+	}
+	p.calls++
+	if throttled {
+		p.throttle++
+	}
+	if now.Sub(p.windowStart) < time.Second {
 		return
 	}
-	p.lastCut, p.lastRaise = now, now
 	cur := float64(p.lim.Limit())
-	next := math.Max(p.floor, cur*0.7)
-	p.lim.SetLimitAt(now, rate.Limit(next))
-	p.lim.SetBurstAt(now, burstFor(next))
+	switch {
+	case p.throttle > 0 && float64(p.throttle) >= throttleShare*float64(p.calls):
+		p.set(now, math.Max(p.floor, cur*0.7))
+		p.lastCut = now
+	case cur < p.ceiling && now.Sub(p.lastCut) >= 5*time.Second:
+		p.set(now, math.Min(p.ceiling, cur+p.ceiling*0.05))
+	}
+	p.windowStart, p.calls, p.throttle = now, 0, 0
 }
 
-// Succeeded raises the rate by 5% of the ceiling, at most once a second and
-// not sooner than 5 s after the last cut.
-func (p *pacer) Succeeded() {
-	if !p.adaptive {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	cur := float64(p.lim.Limit())
-	if cur >= p.ceiling || now.Sub(p.lastCut) < 5*time.Second || now.Sub(p.lastRaise) < time.Second {
-		return
-	}
-	p.lastRaise = now
-	next := math.Min(p.ceiling, cur+p.ceiling*0.05)
-	p.lim.SetLimitAt(now, rate.Limit(next))
-	p.lim.SetBurstAt(now, burstFor(next))
+func (p *pacer) set(now time.Time, r float64) {
+	p.lim.SetLimitAt(now, rate.Limit(r))
+	p.lim.SetBurstAt(now, burstFor(r))
 }

@@ -292,7 +292,7 @@ func (r *run) process(obj object) error {
 				e.Uncertain, e.DispatchedAt = false, nil
 				r.c.Succeeded.Add(1)
 				r.c.Recovered.Add(1)
-				r.pace.Succeeded()
+				r.pace.Answered(false)
 				if err := r.record(e); err != nil {
 					return err
 				}
@@ -325,7 +325,7 @@ func (r *run) process(obj object) error {
 			e.Status, e.InstanceID, e.RequestID = report.Succeeded, res.InstanceID, res.RequestID
 			e.Uncertain, e.DispatchedAt = false, nil
 			r.c.Succeeded.Add(1)
-			r.pace.Succeeded()
+			r.pace.Answered(false)
 			if err := r.record(e); err != nil {
 				return err
 			}
@@ -348,9 +348,7 @@ func (r *run) process(obj object) error {
 		case tencent.Permanent:
 			return r.fail(e, err)
 		}
-		if throttled(err) {
-			r.pace.Throttled()
-		}
+		r.pace.Answered(throttled(err))
 		if e.Attempts >= r.cfg.Policy.MaxAttempts {
 			return r.fail(e, err)
 		}
