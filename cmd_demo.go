@@ -71,15 +71,7 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 	reportPath := filepath.Join(*dir, "report.json")
 
 	demoEnv := env
-	demoEnv.getenv = func(name string) string {
-		switch name {
-		case "TENCENTCLOUD_SECRET_ID":
-			return emulatorSecretID
-		case "TENCENTCLOUD_SECRET_KEY":
-			return emulatorSecretKey
-		}
-		return ""
-	}
+	demoEnv.getenv = emulatorCredentials
 	runArgs := []string{"--bucket", emulatorBucket, "--ci-endpoint", url, "--cos-endpoint", url,
 		"--workflow", emulatorWorkflow, "--manifest", manifestPath, "--report", reportPath, "--qps", "2000", "--concurrency", "32"}
 
@@ -109,6 +101,17 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 		return &exitError{code: exitAborted, err: fmt.Errorf("demo: the backfill did not complete cleanly")}
 	}
 	return nil
+}
+
+// emulatorCredentials is a getenv that knows only the emulator's credentials.
+func emulatorCredentials(name string) string {
+	switch name {
+	case "TENCENTCLOUD_SECRET_ID":
+		return emulatorSecretID
+	case "TENCENTCLOUD_SECRET_KEY":
+		return emulatorSecretKey
+	}
+	return ""
 }
 
 // demoQuota is the emulator's rate quota in the demo, below the run's --qps:

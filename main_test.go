@@ -47,22 +47,12 @@ func testEmulator(t testing.TB, faults emulator.Faults) (*emulator.Server, strin
 	return srv, url
 }
 
-func testGetenv(name string) string {
-	switch name {
-	case "TENCENTCLOUD_SECRET_ID":
-		return emulatorSecretID
-	case "TENCENTCLOUD_SECRET_KEY":
-		return emulatorSecretKey
-	}
-	return ""
-}
-
 // wftrigger runs one command line in process and returns its exit status
 // with what it printed.
 func wftrigger(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, environment{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: testGetenv})
+	code = run(context.Background(), args, environment{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: emulatorCredentials})
 	return code, out.String(), errb.String()
 }
 
