@@ -307,3 +307,70 @@ func TestTimeoutAfterSendIsLookedUp(t *testing.T) {
 	}
 	checkExactlyOnce(t, srv, keys, filepath.Join(dir, "r.json"))
 }
+
+// TestStatusWait: instances run for a while; status without --wait says so
+// (exit 1), with --wait it polls until every one has ended (exit 0).
+func TestStatusWait(t *testing.T) {
+	srv := emulator.New(emulator.Config{
+		SecretID: emulatorSecretID, SecretKey: emulatorSecretKey,
+		Bucket: emulatorBucket, Workflows: []string{emulatorWorkflow},
+		ExecutionDelay: 2 * time.Second,
+	})
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	reportPath := filepath.Join(dir, "r.json")
+	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(20))
+	if code, _, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.txt"))...); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	code, stdout, _ := wftrigger(t, "status", "--report", reportPath, "--ci-endpoint", url)
+	if code != 1 || !strings.Contains(stdout, "20 running") {
+		t.Errorf("status right after the run: exit %d, %q; want 1 with 20 running", code, stdout)
+	}
+	code, stdout, stderr := wftrigger(t, "status", "--report", reportPath, "--ci-endpoint", url, "--wait", "--interval", "200ms")
+	if code != 0 || !strings.Contains(stdout, "20 Success") {
+		t.Fatalf("status --wait: exit %d, %q\n%s", code, stdout, stderr)
+	}
+	for _, e := range readReport(t, reportPath).Objects {
+		if e.Execution == nil || e.Execution.State != "Success" || len(e.Execution.Tasks) == 0 {
+			t.Errorf("%q: execution %+v, want Success with its tasks", e.Key, e.Execution)
+		}
+	}
+}
+
+// TestSecondSignalExitsAtOnce: the first SIGTERM waits for calls in flight
+// (up to 10 s); a second one ends the process at once.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv, url := testEmulator(t, emulator.Faults{ReplyDelay: time.Minute})
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(50))
+	cmd := childProcess(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--concurrency", "4")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(srv.Triggers()) == 4 })
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("the run ended on the first signal (%v) although 4 calls were in flight", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not end on the second signal")
+	}
+	if cmd.ProcessState.Success() {
+		t.Error("a run ended by a second signal exited 0")
+	}
+}
