@@ -254,6 +254,9 @@ func shellQuote(s string) string {
 // sourceName is the report's "source" field.
 func (o *runOptions) sourceName() string {
 	if o.prefixSet {
+		if o.prefix == "" {
+			return `prefix "" (the whole bucket)`
+		}
 		return "prefix " + o.prefix
 	}
 	return "manifest " + o.manifest
@@ -267,7 +270,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://")
 	creds, err := tencent.CredentialsFromEnv(env.getenv)
 	if err != nil && needCreds {
-		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:TriggerMediaWorkflow)", "credentials: %v", err)
+		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:TriggerMediaWorkflow)", "%v", err)
 	}
 	logger := newLogger(env.stderr, o.logFormat)
 
@@ -303,6 +306,14 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	for _, p := range rep.SetAside() {
 		logger.Info("set the earlier report aside", "path", p)
 	}
+	if _, err := os.Stat(o.reportPath); errors.Is(err, os.ErrNotExist) {
+		// A report exists from the start (empty until the first rewrite):
+		// jq and `wftrigger status` find it even before the run ends.
+		if err := rep.Compact(); err != nil {
+			rep.Close(time.Now().UTC(), false)
+			return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
+		}
+	}
 	if done, retry, uncertain := rep.Loaded(); done+retry+uncertain > 0 {
 		logger.Info("resuming", "report", o.reportPath, "succeeded", done, "toRetry", retry, "toLookUp", uncertain)
 	}
@@ -311,6 +322,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: estimateTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
 	stopCompaction := compactEvery(ctx, rep, time.Minute, logger)
 	runErr := runner.Run(ctx, runner.Config{
+		Bucket:      o.bucket,
 		Workflow:    o.workflow,
 		Concurrency: o.concurrency,
 		QPS:         o.qps,
@@ -326,6 +338,12 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	complete := runErr == nil && c.Exhausted.Load()
 	if err := rep.Close(time.Now().UTC(), complete); err != nil {
 		return &exitError{code: exitAborted, err: fmt.Errorf("write report: %w", err)}
+	}
+	switch {
+	case c.Read.Load() == 0 && runErr == nil:
+		logger.Warn("the source has no objects: nothing to trigger", "source", meta.Source)
+	case runErr == nil && !c.Exhausted.Load():
+		logger.Info("--limit reached: the rest of the source was not read; the same command goes on from here", "limit", o.limit)
 	}
 	sum := rep.Summary()
 	fmt.Fprintf(env.stdout, "%s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d calls, %d retries, %d already succeeded, %d duplicates, %d found in the execution list, %s\n",
@@ -346,12 +364,34 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	case runErr != nil && errors.Is(runErr, context.Canceled):
 		return &exitError{code: exitAborted, err: context.Canceled}
 	case runErr != nil:
-		return &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then rerun the same command: it resumes from " + o.reportPath}
+		return &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then rerun the same command: it resumes from " + o.reportPath +
+			" (if the fix is another --workflow or --bucket, add --fresh: the report belongs to this one)"}
 	case code == exitFailures:
-		return &exitError{code: exitFailures, err: fmt.Errorf("%d objects failed and %d were invalid in this run; see %s", c.Failed.Load(), c.Invalid.Load(), o.reportPath),
-			hint: "rerun the same command to retry the failed ones; jq '.objects[] | select(.status != \"succeeded\")' " + o.reportPath}
+		return failuresError(c.Failed.Load(), c.Invalid.Load(), o.reportPath)
 	}
 	return nil
+}
+
+// failuresError is exit 1's message: what failed, and what to do about it.
+func failuresError(failed, invalid int64, path string) error {
+	var what, hint []string
+	if failed > 0 {
+		what = append(what, fmt.Sprintf("%d %s failed", failed, plural(failed, "object", "objects")))
+		hint = append(hint, "rerun the same command to retry the failed ones")
+	}
+	if invalid > 0 {
+		what = append(what, fmt.Sprintf("%d %s invalid", invalid, plural(invalid, "row was", "rows were")))
+		hint = append(hint, "fix the invalid rows of the source")
+	}
+	return &exitError{code: exitFailures, err: fmt.Errorf("%s in this run; see %s", strings.Join(what, " and "), path),
+		hint: strings.Join(hint, "; ") + "; jq -c '.objects[] | select(.status != \"succeeded\")' " + path}
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func reportOpenError(err error, o runOptions) error {
@@ -398,13 +438,13 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 		return reportOpenError(err, o)
 	}
 	defer rep.Close(time.Time{}, false)
-	s, err := runner.Plan(ctx, src, rep, o.workflow, o.limit)
+	s, err := runner.Plan(ctx, runner.Config{Bucket: o.bucket, Workflow: o.workflow, Limit: o.limit}, src, rep)
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", meta.Source, err)}
 	}
 	w := env.stdout
 	fmt.Fprintf(w, "dry run of %s: nothing was triggered\n", meta.Source)
-	fmt.Fprintf(w, "  rows read:          %d\n", s.Rows)
+	fmt.Fprintf(w, "  rows read:          %d\n", s.Rows+src.FilteredOut())
 	fmt.Fprintf(w, "  would trigger:      %d", s.WouldTrigger)
 	if s.Uncertain > 0 {
 		fmt.Fprintf(w, " (%d looked up in the execution list first)", s.Uncertain)
@@ -418,8 +458,12 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 	fmt.Fprintf(w, "  invalid:            %d\n", s.Invalid)
 	fmt.Fprintf(w, "  duplicates:         %d\n", s.Duplicates)
 	fmt.Fprintf(w, "  filtered out:       %d\n", src.FilteredOut())
+	if s.BeyondLimit > 0 {
+		fmt.Fprintf(w, "  beyond --limit %d:  %d (left for the next runs)\n", o.limit, s.BeyondLimit)
+	}
 	if o.qps > 0 && s.WouldTrigger > 0 {
-		fmt.Fprintf(w, "  time at --qps %g: at least %s\n", o.qps, (time.Duration(float64(s.WouldTrigger) / o.qps * float64(time.Second))).Round(time.Second))
+		d := time.Duration(float64(s.WouldTrigger) / o.qps * float64(time.Second))
+		fmt.Fprintf(w, "  time at --qps %g:  at least %s\n", o.qps, d.Round(max(time.Millisecond, d/100)))
 	}
 	if len(s.First) > 0 {
 		fmt.Fprintf(w, "first %d keys:\n", len(s.First))

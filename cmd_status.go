@@ -70,7 +70,7 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	}
 	creds, err := tencent.CredentialsFromEnv(env.getenv)
 	if err != nil {
-		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:DescribeMediaWorkflowExecution)", "credentials: %v", err)
+		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:DescribeMediaWorkflowExecution)", "%v", err)
 	}
 	region = or(region, meta.Region)
 	if endpoint == "" && region == "" {

@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, env environment) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(env.stdout, mainUsage)
 	default:
-		err = usageError("wftrigger run -h", "unknown command %q", cmd)
+		err = usageError("wftrigger -h lists the commands", "unknown command %q", cmd)
 	}
 	return exitStatus(err, env)
 }

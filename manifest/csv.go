@@ -329,7 +329,9 @@ func (r *csvReader) row() Row {
 		if err != nil {
 			return badEncoding(r.label, p.start, raw)
 		}
-		return rowFor(r.label, p.start, key, "", "")
+		row := rowFor(r.label, p.start, key, "", "")
+		row.Bucket = string(p.field(0))
+		return row
 	}
 	if r.keyCol >= n {
 		return invalidRow(r.label, p.start, CodeEmptyKey, fmt.Sprintf("empty key (the row has %d fields, the key is column %d)", n, r.keyCol+1))

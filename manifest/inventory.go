@@ -44,7 +44,7 @@ type inventory struct {
 	files  []inventoryFile
 	getter Getter // nil: files are local
 
-	keyCol, modCol, deleteCol, latestCol int
+	keyCol, modCol, deleteCol, latestCol, bucketCol int
 
 	idx  int // the data file being read
 	body io.ReadCloser
@@ -72,7 +72,7 @@ func parseInventory(r io.Reader, label, dir string, getter Getter) (*inventory, 
 	if m.FileFormat != "" && !strings.EqualFold(m.FileFormat, "CSV") {
 		return nil, fmt.Errorf("inventory fileFormat %q is not supported (want CSV)", m.FileFormat)
 	}
-	inv := &inventory{label: label, files: *m.Files, getter: getter, keyCol: -1, modCol: -1, deleteCol: -1, latestCol: -1}
+	inv := &inventory{label: label, files: *m.Files, getter: getter, keyCol: -1, modCol: -1, deleteCol: -1, latestCol: -1, bucketCol: -1}
 	for i, name := range strings.Split(*m.FileSchema, ",") {
 		switch strings.TrimSpace(name) {
 		case "Key":
@@ -83,6 +83,8 @@ func parseInventory(r io.Reader, label, dir string, getter Getter) (*inventory, 
 			inv.deleteCol = i
 		case "IsLatest":
 			inv.latestCol = i
+		case "Bucket":
+			inv.bucketCol = i
 		}
 	}
 	if inv.keyCol < 0 {
@@ -230,6 +232,7 @@ func (s *inventory) rowIn(label string, p *csvParser) (Row, bool) {
 		return badEncoding(label, p.start, raw), true
 	}
 	row := rowFor(label, p.start, key, "", "")
+	row.Bucket = string(p.field(s.bucketCol))
 	if f := p.field(s.modCol); len(f) > 0 {
 		if t, err := time.Parse(time.RFC3339Nano, string(f)); err == nil {
 			row.LastModified = t

@@ -12,6 +12,7 @@ type Row struct {
 	Name         string    // per-row task name, "" if none
 	Line         int       // physical 1-based line of the row's first byte; 0 for listings
 	File         string    // for an inventory, the data file the line is in
+	Bucket       string    // the bucket a bucket,key CSV row or an inventory row names, "" if none
 	LastModified time.Time // zero when the source does not say
 	Invalid      *Invalid  // non-nil: the row cannot be used and is reported as invalid
 }

@@ -43,7 +43,8 @@ func (p Policy) Backoff(n int, err error) time.Duration {
 
 // Do calls call until it succeeds, fails with an error that is not
 // retryable, or MaxAttempts calls were made. Each call gets its own Timeout.
-// op names the operation in the returned error.
+// op names the operation when a wait between calls is cut short (the
+// calls' own errors name it already).
 func (p Policy) Do(ctx context.Context, op string, call func(ctx context.Context) error) error {
 	for n := 1; ; n++ {
 		err := p.call(ctx, call)
@@ -51,7 +52,10 @@ func (p Policy) Do(ctx context.Context, op string, call func(ctx context.Context
 			return nil
 		}
 		if tencent.ClassOf(err) != tencent.Retryable || n >= p.MaxAttempts || ctx.Err() != nil {
-			return fmt.Errorf("%s: after %d attempts: %w", op, n, err)
+			if n == 1 {
+				return err
+			}
+			return fmt.Errorf("%w (after %d attempts)", err, n)
 		}
 		if err := sleep(ctx, p.Backoff(n, err)); err != nil {
 			return fmt.Errorf("%s: %w", op, err)

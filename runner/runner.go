@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,7 @@ var (
 
 // Config is how a run is paced and when it gives up.
 type Config struct {
+	Bucket      string  // NAME-APPID: a row that names another bucket is invalid
 	Workflow    string  // the workflow of rows that name none
 	Concurrency int     // calls in flight at most
 	QPS         float64 // ceiling on calls a second; 0: none
@@ -226,14 +228,8 @@ type object struct {
 // admit records an invalid row, skips a duplicate or finished one, and
 // returns the rest as an object to trigger.
 func (r *run) admit(row manifest.Row) (object, bool, error) {
-	wf := row.WorkflowID
-	if wf == "" {
-		wf = r.cfg.Workflow
-	}
-	if row.Invalid == nil && wf == "" {
-		row.Invalid = &manifest.Invalid{Code: "NoWorkflow", Message: fmt.Sprintf("line %d: the row names no workflowId and no --workflow was given", row.Line)}
-	}
-	if row.Invalid != nil {
+	wf, invalid := r.check(&row)
+	if invalid {
 		r.c.Invalid.Add(1)
 		return object{}, false, r.record(report.Entry{Key: row.Key, KeyHex: row.Invalid.KeyHex, WorkflowID: row.WorkflowID, Name: row.Name,
 			Status: report.Invalid, Line: row.Line, File: row.File, Error: &report.Error{Code: row.Invalid.Code, Message: row.Invalid.Message}})
@@ -248,6 +244,34 @@ func (r *run) admit(row manifest.Row) (object, bool, error) {
 		return object{}, false, nil
 	}
 	return object{row: row, workflow: wf, prior: prior}, true, nil
+}
+
+// check returns the workflow of a row, and marks the row invalid when the
+// source found it so, when it names another bucket, or when it has no
+// workflow at all.
+func (r *run) check(row *manifest.Row) (workflow string, invalid bool) {
+	wf := row.WorkflowID
+	if wf == "" {
+		wf = r.cfg.Workflow
+	}
+	switch {
+	case row.Invalid != nil:
+	case row.Bucket != "" && r.cfg.Bucket != "" && !sameBucket(row.Bucket, r.cfg.Bucket):
+		row.Invalid = &manifest.Invalid{Code: "OtherBucket", Message: fmt.Sprintf("line %d: the row is for bucket %q, the run for %q", row.Line, row.Bucket, r.cfg.Bucket)}
+	case wf == "":
+		row.Invalid = &manifest.Invalid{Code: "NoWorkflow", Message: fmt.Sprintf("line %d: the row names no workflowId and no --workflow was given", row.Line)}
+	}
+	return wf, row.Invalid != nil
+}
+
+// sameBucket reports whether a row's bucket is the run's NAME-APPID bucket,
+// named in full or without its APPID (as COS inventories write it).
+func sameBucket(row, run string) bool {
+	if row == run {
+		return true
+	}
+	i := strings.LastIndexByte(run, '-')
+	return i > 0 && row == run[:i]
 }
 
 func (r *run) record(e report.Entry) error {

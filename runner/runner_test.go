@@ -329,19 +329,23 @@ func TestRunStopLetsCallsInFlightFinish(t *testing.T) {
 func TestRunInvalidRowsAndMissingWorkflow(t *testing.T) {
 	src := &sliceSource{rows: []manifest.Row{
 		{Key: "", Line: 2, Invalid: &manifest.Invalid{Code: "EmptyKey", Message: "line 2: empty key"}},
-		{Key: "own.mp4", Line: 3, WorkflowID: "w2"},
+		{Key: "own.mp4", Line: 3, WorkflowID: "w2", Bucket: "media"},
 		{Key: "none.mp4", Line: 4},
+		{Key: "elsewhere.mp4", Line: 5, WorkflowID: "w2", Bucket: "other-1250000000"},
 	}}
 	api := &fakeAPI{answer: func(string, int) (tencent.TriggerResult, error) { return ok, nil }}
 	l := newLedger()
 	cfg := testConfig()
-	cfg.Workflow = ""
+	cfg.Workflow, cfg.Bucket = "", "media-1250000000"
 	var c Counters
 	if err := Run(context.Background(), cfg, src, api, l, &c); err != nil {
 		t.Fatal(err)
 	}
-	if c.Invalid.Load() != 2 || api.total.Load() != 1 {
-		t.Errorf("invalid %d calls %d, want 2 invalid and 1 call", c.Invalid.Load(), api.total.Load())
+	if c.Invalid.Load() != 3 || api.total.Load() != 1 {
+		t.Errorf("invalid %d calls %d, want 3 invalid and 1 call", c.Invalid.Load(), api.total.Load())
+	}
+	if e := l.entry("elsewhere.mp4"); e.Status != report.Invalid || e.Error.Code != "OtherBucket" {
+		t.Errorf("elsewhere.mp4 = %+v, want invalid OtherBucket", e)
 	}
 	if e := l.entry("none.mp4"); e.Status != report.Invalid || e.Error.Code != "NoWorkflow" || e.Line != 4 {
 		t.Errorf("none.mp4 = %+v, want invalid NoWorkflow at line 4", e)
@@ -384,7 +388,7 @@ func TestPlan(t *testing.T) {
 	l.prior["done"] = report.Prior{State: report.Done}
 	l.prior["unsure"] = report.Prior{State: report.Uncertain}
 	src := &sliceSource{rows: []manifest.Row{{Key: "a"}, {Key: "done"}, {Key: "unsure"}, {Key: "a"}, {Key: "", Invalid: &manifest.Invalid{Code: "EmptyKey"}}}}
-	s, err := Plan(context.Background(), src, l, "w1", 0)
+	s, err := Plan(context.Background(), Config{Workflow: "w1"}, src, l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,5 +497,25 @@ func TestPacerAdaptive(t *testing.T) {
 	}
 	if got := newPacer(0, true, time.Now).Limit(); got != 0 {
 		t.Errorf("--qps 0: limit %v, want none", got)
+	}
+}
+
+func TestSameBucket(t *testing.T) {
+	tests := []struct {
+		row, run string
+		want     bool
+	}{
+		{"media-1250000000", "media-1250000000", true},
+		{"media", "media-1250000000", true},
+		{"my-media", "my-media-1250000000", true},
+		{"other-1250000000", "media-1250000000", false},
+		{"media-125", "media-1250000000", false},
+		{"media", "media", true},
+		{"x", "media", false},
+	}
+	for _, tt := range tests {
+		if got := sameBucket(tt.row, tt.run); got != tt.want {
+			t.Errorf("sameBucket(%q, %q) = %v, want %v", tt.row, tt.run, got, tt.want)
+		}
 	}
 }

@@ -15,23 +15,22 @@ type Admitter interface {
 
 // Survey is what a run would do with a source, learned without calling CI.
 type Survey struct {
-	Rows         int      // rows read
+	Rows         int      // rows read (after the source's filters)
 	WouldTrigger int      // objects a run would trigger (or look up first)
 	Uncertain    int      // of which would be looked up in the execution list first
+	BeyondLimit  int      // objects left for later runs by Config.Limit
 	Invalid      int      // rows that would be reported invalid
 	Duplicates   int      // repeats of an object already read
 	Done         int      // objects that already succeeded in the report
 	First        []string // the first keys that would be triggered, at most 10
 }
 
-// Plan reads the whole source and says what Run would do with it; with
-// limit > 0 it stops, as Run would, once limit objects would be triggered.
-func Plan(ctx context.Context, src manifest.Source, ledger Admitter, workflow string, limit int) (Survey, error) {
+// Plan reads the whole source and says what Run, with cfg's workflow,
+// bucket and limit, would do with it.
+func Plan(ctx context.Context, cfg Config, src manifest.Source, ledger Admitter) (Survey, error) {
 	var s Survey
+	r := &run{cfg: cfg}
 	for {
-		if limit > 0 && s.WouldTrigger >= limit {
-			return s, nil
-		}
 		row, err := src.Next(ctx)
 		if err == io.EOF {
 			return s, nil
@@ -40,22 +39,25 @@ func Plan(ctx context.Context, src manifest.Source, ledger Admitter, workflow st
 			return s, err
 		}
 		s.Rows++
-		wf := row.WorkflowID
-		if wf == "" {
-			wf = workflow
-		}
-		if row.Invalid != nil || wf == "" {
+		wf, invalid := r.check(&row)
+		if invalid {
 			s.Invalid++
 			continue
 		}
-		switch ledger.Admit(wf, row.Key).State {
+		state := ledger.Admit(wf, row.Key).State
+		switch state {
 		case report.Duplicate:
 			s.Duplicates++
 			continue
 		case report.Done:
 			s.Done++
 			continue
-		case report.Uncertain:
+		}
+		if cfg.Limit > 0 && s.WouldTrigger >= cfg.Limit {
+			s.BeyondLimit++
+			continue
+		}
+		if state == report.Uncertain {
 			s.Uncertain++
 		}
 		s.WouldTrigger++
