@@ -294,11 +294,14 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 // TestTimeoutAfterSendIsLookedUp: a call that times out after CI accepted it
 // is looked up before it is retried, not triggered twice.
 func TestTimeoutAfterSendIsLookedUp(t *testing.T) {
-	srv, url := testEmulator(t, emulator.Faults{ReplyDelay: 2 * time.Second})
+	// The emulator records each trigger at once and answers 3 s later; the
+	// client gives up after 1 s (ample time for the emulator to record, even
+	// on a loaded machine).
+	srv, url := testEmulator(t, emulator.Faults{ReplyDelay: 3 * time.Second})
 	dir := t.TempDir()
 	keys := oddKeys(8)
 	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
-	code, stdout, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.csv"), "--timeout", "200ms")...)
+	code, stdout, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.csv"), "--timeout", "1s")...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
