@@ -207,7 +207,7 @@ func (o *runOptions) check(rest []string) error {
 		}
 	}
 	if o.modifiedAfter != "" {
-		if o.manifestSet && !isInventory(o.manifest, o.format) {
+		if o.manifestSet && o.manifestFormat() != manifest.FormatInventory {
 			return usageError("--modified-after works with --prefix and COS inventory manifests, whose rows carry a date", "--modified-after needs a source that knows modification times")
 		}
 		if o.filters.ModifiedAfter, err = parseTime(o.modifiedAfter); err != nil {
@@ -217,20 +217,11 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
-	if o.workflow == "" && o.manifestSet && !rowsNameWorkflows(o.manifest, o.format) {
+	// Only CSV and JSONL rows can name their own workflow.
+	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != manifest.FormatCSV && f != manifest.FormatJSONL {
 		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
 	}
 	return nil
-}
-
-// rowsNameWorkflows reports whether rows of the manifest may carry their
-// own workflowId: CSV with a header and JSONL can, text and inventories not.
-func rowsNameWorkflows(path, format string) bool {
-	if format != "" {
-		return format == "csv" || format == "jsonl"
-	}
-	name := strings.ToLower(strings.TrimSuffix(path, ".gz"))
-	return strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".ndjson")
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -240,26 +231,18 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse("2006-01-02", s)
 }
 
-func isInventory(path, format string) bool {
-	if format != "" {
-		return format == "inventory"
+// manifestFormat is the format of the manifest, "" when neither --format
+// nor its name tells (manifest.Open then says so).
+func (o *runOptions) manifestFormat() string {
+	f, err := manifest.FormatOf(o.manifest, o.format)
+	if err != nil {
+		return ""
 	}
-	return strings.HasSuffix(strings.TrimSuffix(path, ".gz"), "manifest.json")
+	return f
 }
 
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// sourceName is the report's "source" field.
-func (o *runOptions) sourceName() string {
-	if o.prefixSet {
-		if o.prefix == "" {
-			return `prefix "" (the whole bucket)`
-		}
-		return "prefix " + o.prefix
-	}
-	return "manifest " + o.manifest
 }
 
 func runCommand(ctx context.Context, args []string, env environment) error {
@@ -286,15 +269,13 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	policy := runner.DefaultPolicy()
 	policy.MaxAttempts, policy.Timeout = o.maxAttempts, o.timeout
 
-	srcCtx, cancelSrc := context.WithCancel(ctx)
-	defer cancelSrc()
-	src, err := openSource(srcCtx, o, env, client, creds, policy)
+	src, err := openSource(ctx, o, env, client, creds, policy)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	defer src.Close()
 
-	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: o.sourceName(), StartedAt: time.Now().UTC()}
+	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src), StartedAt: time.Now().UTC()}
 	if o.dryRun {
 		return dryRun(ctx, o, src, meta, env)
 	}
@@ -515,9 +496,9 @@ func compactEvery(ctx context.Context, rep *report.Report, d time.Duration, logg
 }
 
 // estimateTotal counts the lines of a plain local manifest, for the progress
-// bar's total; 0 when unknown.
+// output's total; 0 when unknown or not shown.
 func estimateTotal(o runOptions) int64 {
-	if !o.manifestSet || o.manifest == "-" || strings.HasSuffix(o.manifest, ".gz") || isInventory(o.manifest, o.format) || o.limit > 0 || o.shard != "" || o.suffix != "" {
+	if o.progress == "none" || !o.manifestSet || o.manifest == "-" || strings.HasSuffix(o.manifest, ".gz") || o.manifestFormat() == manifest.FormatInventory || o.limit > 0 || o.shard != "" || o.suffix != "" {
 		return 0
 	}
 	f, err := os.Open(o.manifest)

@@ -60,7 +60,11 @@ func NewListing(ctx context.Context, lister Lister, prefix string, opts ListingO
 		opts.Retry = func(ctx context.Context, _ string, call func(ctx context.Context) error) error { return call(ctx) }
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &listing{label: "prefix " + prefix, prefix: prefix, pages: make(chan pageOrErr, opts.Ahead), cancel: cancel}
+	label := "prefix " + prefix
+	if prefix == "" {
+		label = `prefix "" (the whole bucket)`
+	}
+	s := &listing{label: label, prefix: prefix, pages: make(chan pageOrErr, opts.Ahead), cancel: cancel}
 	if prefix == "" {
 		s.label = `prefix ""`
 	}

@@ -68,7 +68,7 @@ func Open(ctx context.Context, path string, opts Options) (Source, error) {
 }
 
 func open(ctx context.Context, path, label string, opts Options) (Source, error) {
-	format, err := formatOf(path, opts.Format)
+	format, err := FormatOf(path, opts.Format)
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +183,9 @@ func sniffJSONL(head []byte, _ bool) error {
 	return nil
 }
 
-// formatOf returns the format named by flag, or else the one of path's name.
-func formatOf(path, flag string) (string, error) {
+// FormatOf returns the format named by flag, or else the one of path's
+// name (an error when neither tells).
+func FormatOf(path, flag string) (string, error) {
 	switch f := strings.ToLower(flag); f {
 	case FormatCSV, FormatJSONL, FormatText, FormatInventory:
 		return f, nil

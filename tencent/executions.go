@@ -62,15 +62,8 @@ type executionResponse struct {
 // 2006-01-02T15:04:05-0700; a CreateTime that cannot be parsed is left zero.
 func (c *Client) ListExecutions(ctx context.Context, q ExecutionQuery) (ExecutionPage, error) {
 	const op = "executions"
-	var b []byte
-	add := func(name, value string) {
-		if len(b) > 0 {
-			b = append(b, '&')
-		}
-		b = append(b, name...)
-		b = append(b, '=')
-		b = appendEncode(b, value)
-	}
+	var b query
+	add := b.add
 	if q.WorkflowID != "" {
 		add("workflowId", q.WorkflowID)
 	}

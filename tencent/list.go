@@ -37,15 +37,8 @@ type listBucketResult struct {
 // NextMarker, NextMarker is the last key or common prefix of the page.
 func (c *Client) ListObjects(ctx context.Context, in ListInput) (ListPage, error) {
 	const op = "list"
-	var q []byte
-	add := func(name, value string) {
-		if len(q) > 0 {
-			q = append(q, '&')
-		}
-		q = append(q, name...)
-		q = append(q, '=')
-		q = appendEncode(q, value)
-	}
+	var q query
+	add := q.add
 	if in.Delimiter != "" {
 		add("delimiter", in.Delimiter)
 	}
@@ -134,4 +127,17 @@ func parseTime(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, err
+}
+
+// query builds a raw query string: name=value pairs, each value encoded with
+// the §1 encoder, joined by '&'.
+type query []byte
+
+func (q *query) add(name, value string) {
+	if len(*q) > 0 {
+		*q = append(*q, '&')
+	}
+	*q = append(*q, name...)
+	*q = append(*q, '=')
+	*q = appendEncode(*q, value)
 }
