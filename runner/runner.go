@@ -372,7 +372,7 @@ func (r *run) process(obj object) error {
 		case tencent.Permanent:
 			return r.fail(e, err)
 		}
-		r.pace.Answered(throttled(err))
+		r.pace.Answered(tencent.Throttled(err))
 		if e.Attempts >= r.cfg.Policy.MaxAttempts {
 			return r.fail(e, err)
 		}
@@ -461,18 +461,6 @@ func (r *run) entryError(err error) *report.Error {
 		code = "Interrupted"
 	}
 	return &report.Error{Code: code, Message: r.cfg.Redact(err.Error())}
-}
-
-func throttled(err error) bool {
-	var ae *tencent.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	switch ae.Code {
-	case "SlowDown", "RequestLimitExceeded", "ServiceUnavailable":
-		return true
-	}
-	return ae.HTTPStatus == 429 || ae.HTTPStatus == 503
 }
 
 func isAbort(err error, reasons ...string) bool {

@@ -566,3 +566,22 @@ func TestTriggerCallTimeout(t *testing.T) {
 		t.Errorf("Trigger(timed out) = %v (class %v, uncertain %v), want a retryable, uncertain DeadlineExceeded", err, ClassOf(err), Uncertain(err))
 	}
 }
+
+func TestThrottled(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&APIError{HTTPStatus: 503, Code: "SlowDown"}, true},
+		{&APIError{HTTPStatus: 429}, true},
+		{&APIError{HTTPStatus: 400, Code: "RequestLimitExceeded"}, true},
+		{&APIError{HTTPStatus: 500, Code: "InternalError"}, false},
+		{&APIError{HTTPStatus: 403, Code: "AccessDenied"}, false},
+		{&TransportError{Op: "trigger", Err: io.EOF}, false},
+	}
+	for _, tt := range tests {
+		if got := Throttled(tt.err); got != tt.want {
+			t.Errorf("Throttled(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

@@ -154,6 +154,20 @@ func Uncertain(err error) bool {
 	return errors.As(err, &t) && t.Sent
 }
 
+// Throttled reports whether err is the service asking for a lower rate: 429,
+// 503, or a throttling code.
+func Throttled(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code {
+	case "SlowDown", "RequestLimitExceeded", "ServiceUnavailable":
+		return true
+	}
+	return e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus == http.StatusServiceUnavailable
+}
+
 // RetryAfter returns the wait the service asked for with Retry-After, or 0.
 func RetryAfter(err error) time.Duration {
 	var e *APIError
