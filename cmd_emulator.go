@@ -47,6 +47,11 @@ Flags:
   --slowdown-rate F      fraction of triggers answered 503 SlowDown
   --reset-rate F         fraction of triggers whose connection is reset
   --qps R                throttle triggers above R a second with 503 SlowDown
+  --qps-schedule LIST    a quota that moves: T:RATE steps from the first trigger,
+                         such as 0s:200,20s:100,40s:300 (503 SlowDown above it)
+  --outage AT+FOR        throttle every trigger for FOR from AT after the first, such as 10s+20s
+  --quota-log PATH       at exit, write the quota's record: a line a second with
+                         the quota, triggers it let through and triggers it throttled
   --latency D            added to every trigger answer
   --list-error-rate F    fraction of listing and GET Object requests answered 500
   --execution-delay D    how long an instance stays Running (default 2s)
@@ -63,6 +68,9 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 		deny      string
 		objects   int
 		objFile   string
+		schedule  string
+		outage    string
+		quotaLog  string
 	)
 	fs.StringVar(&listen, "listen", "127.0.0.1:9000", "")
 	fs.StringVar(&cfg.SecretID, "secret-id", emulatorSecretID, "")
@@ -78,6 +86,9 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fs.Float64Var(&cfg.Trigger.ResetRate, "reset-rate", 0, "")
 	fs.Float64Var(&cfg.Trigger.QPS, "qps", 0, "")
 	fs.DurationVar(&cfg.Trigger.Latency, "latency", 0, "")
+	fs.StringVar(&schedule, "qps-schedule", "", "")
+	fs.StringVar(&outage, "outage", "", "")
+	fs.StringVar(&quotaLog, "quota-log", "", "")
 	fs.Float64Var(&cfg.List.ErrorRate, "list-error-rate", 0, "")
 	fs.DurationVar(&cfg.ExecutionDelay, "execution-delay", 2*time.Second, "")
 	if err := fs.Parse(args); err != nil {
@@ -92,6 +103,9 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 		if r < 0 || r > 1 {
 			return usageError("--error-rate 0.05", "fault rates are fractions from 0 to 1, not %g", r)
 		}
+	}
+	if err := parseQuota(&cfg.Quota, schedule, outage); err != nil {
+		return usageError("--qps-schedule 0s:200,20s:100 --outage 30s+20s", "%v", err)
 	}
 	cfg.Seed = time.Now().UnixNano()
 	srv := emulator.New(cfg)
@@ -119,6 +133,39 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	<-ctx.Done()
 	s := srv.Stats()
 	fmt.Fprintf(env.stdout, "wftrigger emulator: %d requests, %d triggers accepted, %d rejected, %d faults injected\n", s.Requests, s.Accepted, s.Rejected, s.Faults)
+	if quotaLog != "" {
+		return writeQuotaLog(quotaLog, srv.QuotaSeconds())
+	}
+	return nil
+}
+
+// parseQuota reads --qps-schedule and --outage into q.
+func parseQuota(q *emulator.Quota, schedule, outage string) error {
+	var err error
+	if q.Steps, err = emulator.ParseQuotaSchedule(schedule); err != nil {
+		return err
+	}
+	if outage != "" {
+		o, err := emulator.ParseOutage(outage)
+		if err != nil {
+			return err
+		}
+		q.Outages = append(q.Outages, o)
+	}
+	return nil
+}
+
+// writeQuotaLog writes the quota's record: "second quota accepted
+// throttled", tab-separated, a line a second from the first trigger.
+func writeQuotaLog(path string, secs []emulator.QuotaSecond) error {
+	var b strings.Builder
+	b.WriteString("second\tquota\taccepted\tthrottled\n")
+	for i, s := range secs {
+		fmt.Fprintf(&b, "%d\t%g\t%d\t%d\n", i, s.Quota, s.Accepted, s.Throttled)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("quota log: %w", err)
+	}
 	return nil
 }
 

@@ -62,6 +62,8 @@ type Config struct {
 	Trigger Faults
 	// List are the faults of GET / (listing) and GET /<key>.
 	List Faults
+	// Quota is a moving quota on triggers (see Quota); zero: none.
+	Quota Quota
 	// ExecutionDelay is how long an instance stays Running after its
 	// trigger before it is Success (0: Success at once).
 	ExecutionDelay time.Duration
@@ -130,6 +132,7 @@ type Server struct {
 	draws  atomic.Uint64
 
 	triggerFaults atomic.Pointer[faultState]
+	quota         *quotaState
 	listFaults    atomic.Pointer[faultState]
 
 	stats struct {
@@ -165,6 +168,7 @@ func New(cfg Config) *Server {
 	s.exec.init()
 	s.objects.init()
 	s.SetFaults(cfg.Trigger, cfg.List)
+	s.quota = newQuotaState(cfg.Quota)
 	return s
 }
 

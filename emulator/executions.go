@@ -121,6 +121,9 @@ func (s *Server) serveTrigger(w http.ResponseWriter, r *http.Request, rid string
 		s.writeError(w, r, serviceCI, rid, errAccessDenied("workflowId and object must be signed"))
 		return
 	}
+	if s.throttledByQuota(w, r, rid) {
+		return
+	}
 	done, resetAfter := s.inject(w, r, serviceCI, rid, s.triggerFaults.Load())
 	if done {
 		return

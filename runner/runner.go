@@ -107,7 +107,7 @@ func (e *AbortError) Unwrap() error { return e.Err }
 func Run(ctx context.Context, cfg Config, src manifest.Source, api API, ledger Ledger, c *Counters) error {
 	cfg = cfg.withDefaults()
 	r := &run{cfg: cfg, api: api, ledger: ledger, c: c,
-		pace:  newPacer(cfg.QPS, cfg.Adaptive, time.Now),
+		pace:  newPacer(cfg.QPS, 0, cfg.Adaptive, time.Now, cfg.Logger),
 		judge: judge{threshold: cfg.MaxFailures},
 	}
 

@@ -460,46 +460,6 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestPacerAdaptive(t *testing.T) {
-	now := time.Unix(1000, 0)
-	p := newPacer(100, true, func() time.Time { return now })
-	second := func(calls, throttled int) {
-		for i := 0; i < calls; i++ {
-			p.Answered(i < throttled)
-		}
-		now = now.Add(time.Second)
-		p.Answered(false) // closes the window
-	}
-	second(100, 1) // 1%: noise, no cut
-	if got := p.Limit(); got != 100 {
-		t.Fatalf("after 1%% throttled: %v, want 100", got)
-	}
-	second(100, 10) // 10%: a quota
-	if got := p.Limit(); got != 70 {
-		t.Fatalf("after 10%% throttled: %v, want 70", got)
-	}
-	second(100, 0)
-	if got := p.Limit(); got != 70 {
-		t.Fatalf("1 s after the cut: %v, want 70 (raised only 5 s after a cut)", got)
-	}
-	for i := 0; i < 20; i++ {
-		second(100, 0)
-	}
-	if got := p.Limit(); got != 100 {
-		t.Fatalf("after 20 s without throttling: %v, want back at the ceiling 100", got)
-	}
-	fixed := newPacer(100, false, time.Now)
-	for i := 0; i < 100; i++ {
-		fixed.Answered(true)
-	}
-	if got := fixed.Limit(); got != 100 {
-		t.Errorf("--adaptive=false: %v, want 100", got)
-	}
-	if got := newPacer(0, true, time.Now).Limit(); got != 0 {
-		t.Errorf("--qps 0: limit %v, want none", got)
-	}
-}
-
 func TestSameBucket(t *testing.T) {
 	tests := []struct {
 		row, run string
