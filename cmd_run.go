@@ -313,7 +313,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 		Limit:       o.limit,
 		Redact:      creds.Redact,
 		Logger:      logger,
-	}, src, client, rep, &c)
+	}, src, service{client}, rep, &c)
 	stopCompaction()
 	elapsed := stopProgress()
 	complete := runErr == nil && c.Exhausted.Load()
@@ -394,7 +394,7 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 		err error
 	)
 	if o.prefixSet {
-		src = manifest.NewListing(ctx, client, o.prefix, manifest.ListingOptions{Retry: policy.Do})
+		src = manifest.NewListing(ctx, client, o.prefix, manifest.ListingOptions{Retry: retryFailures(policy)})
 	} else {
 		getter := manifest.Getter(client)
 		if bucket, _, ok := manifest.ParseCOSURL(o.manifest); ok && bucket != o.bucket && o.cosEndpoint == "" {

@@ -181,7 +181,7 @@ func statusPass(ctx context.Context, path string, client *tencent.Client, limite
 					}
 					var err error
 					exec, err = client.DescribeExecution(ctx, runID)
-					return err
+					return failure(err)
 				})
 				res <- lookUp{runID: runID, exec: exec, err: err}
 			}(e.InstanceID)
@@ -206,7 +206,7 @@ func statusPass(ctx context.Context, path string, client *tencent.Client, limite
 				return fmt.Errorf("report %s changed while it was read (run a status when no run writes it)", path)
 			case r.err == nil:
 				e.Execution = &report.Execution{State: r.exec.State, CheckedAt: now, Tasks: tasksOf(r.exec)}
-			case tencent.ClassOf(r.err) == tencent.Fatal:
+			case runner.OutcomeOf(r.err) == runner.Fatal:
 				return fmt.Errorf("look up execution %s of %q: %w", e.InstanceID, e.Key, r.err)
 			default:
 				// Not found, not allowed, or still failing after retries:
