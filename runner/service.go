@@ -138,3 +138,18 @@ func retryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// Execution states as the service names them (reference §5) and the report
+// records them. Success, Failed and Cancel are final; any other state
+// (Running, Submitted, …) is still in progress.
+const (
+	StateSuccess = "Success"
+	StateFailed  = "Failed"
+	StateCancel  = "Cancel"
+	StateRunning = "Running"
+)
+
+// Final reports whether an execution in state has ended.
+func Final(state string) bool {
+	return state == StateSuccess || state == StateFailed || state == StateCancel
+}
