@@ -217,8 +217,7 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
-	// Only CSV and JSONL rows can name their own workflow.
-	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != manifest.FormatCSV && f != manifest.FormatJSONL {
+	if o.workflow == "" && o.manifestSet && !manifest.NamesWorkflow(o.manifestFormat()) {
 		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
 	}
 	return nil

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,7 +22,7 @@ import (
 // Ledger is where the runner learns what earlier runs did and records what
 // this one does; *report.Report satisfies it.
 type Ledger interface {
-	Admit(workflowID, key string) report.Prior
+	Admitter
 	Record(e report.Entry) error
 }
 
@@ -218,50 +217,49 @@ type object struct {
 // admit records an invalid row, skips a duplicate or finished one, and
 // returns the rest as an object to trigger.
 func (r *run) admit(row manifest.Row) (object, bool, error) {
-	wf, invalid := r.check(&row)
-	if invalid {
+	obj, v := admit(r.cfg, r.ledger, row)
+	switch v {
+	case verdictInvalid:
 		r.c.Invalid.Add(1)
+		row := obj.row
 		return object{}, false, r.record(report.Entry{Key: row.Key, KeyHex: row.Invalid.KeyHex, WorkflowID: row.WorkflowID, Name: row.Name,
 			Status: report.Invalid, Line: row.Line, File: row.File, Error: &report.Error{Code: row.Invalid.Code, Message: row.Invalid.Message}})
-	}
-	prior := r.ledger.Admit(wf, row.Key)
-	switch prior.State {
-	case report.Duplicate:
+	case verdictDuplicate:
 		r.c.Duplicates.Add(1)
 		return object{}, false, nil
-	case report.Done:
+	case verdictDone:
 		r.c.Skipped.Add(1)
 		return object{}, false, nil
 	}
-	return object{row: row, workflow: wf, prior: prior}, true, nil
+	return obj, true, nil
 }
 
-// check returns the workflow of a row, and marks the row invalid when the
-// source found it so, when it names another bucket, or when it has no
-// workflow at all.
-func (r *run) check(row *manifest.Row) (workflow string, invalid bool) {
-	wf := row.WorkflowID
-	if wf == "" {
-		wf = r.cfg.Workflow
-	}
-	switch {
-	case row.Invalid != nil:
-	case row.Bucket != "" && r.cfg.Bucket != "" && !sameBucket(row.Bucket, r.cfg.Bucket):
-		row.Invalid = &manifest.Invalid{Code: "OtherBucket", Message: fmt.Sprintf("line %d: the row is for bucket %q, the run for %q", row.Line, row.Bucket, r.cfg.Bucket)}
-	case wf == "":
-		row.Invalid = &manifest.Invalid{Code: "NoWorkflow", Message: fmt.Sprintf("line %d: the row names no workflowId and no --workflow was given", row.Line)}
-	}
-	return wf, row.Invalid != nil
-}
+// verdict is what admission decides for a row.
+type verdict int
 
-// sameBucket reports whether a row's bucket is the run's NAME-APPID bucket,
-// named in full or without its APPID (as COS inventories write it).
-func sameBucket(row, run string) bool {
-	if row == run {
-		return true
+const (
+	verdictTrigger   verdict = iota // trigger it (or look it up first: obj.prior)
+	verdictInvalid                  // report it invalid
+	verdictDuplicate                // a repeat of an object already read
+	verdictDone                     // it succeeded in an earlier run
+)
+
+// admit is the one admission rule of Run and Plan: the row rules of
+// manifest.Check, then what the ledger remembers of the object.
+func admit(cfg Config, ledger Admitter, row manifest.Row) (object, verdict) {
+	row, wf := manifest.Check(row, cfg.Bucket, cfg.Workflow)
+	obj := object{row: row, workflow: wf}
+	if row.Invalid != nil {
+		return obj, verdictInvalid
 	}
-	i := strings.LastIndexByte(run, '-')
-	return i > 0 && row == run[:i]
+	obj.prior = ledger.Admit(wf, row.Key)
+	switch obj.prior.State {
+	case report.Duplicate:
+		return obj, verdictDuplicate
+	case report.Done:
+		return obj, verdictDone
+	}
+	return obj, verdictTrigger
 }
 
 func (r *run) record(e report.Entry) error {

@@ -498,23 +498,3 @@ func TestPacerAdaptive(t *testing.T) {
 		t.Errorf("--qps 0: limit %v, want none", got)
 	}
 }
-
-func TestSameBucket(t *testing.T) {
-	tests := []struct {
-		row, run string
-		want     bool
-	}{
-		{"media-1250000000", "media-1250000000", true},
-		{"media", "media-1250000000", true},
-		{"my-media", "my-media-1250000000", true},
-		{"other-1250000000", "media-1250000000", false},
-		{"media-125", "media-1250000000", false},
-		{"media", "media", true},
-		{"x", "media", false},
-	}
-	for _, tt := range tests {
-		if got := sameBucket(tt.row, tt.run); got != tt.want {
-			t.Errorf("sameBucket(%q, %q) = %v, want %v", tt.row, tt.run, got, tt.want)
-		}
-	}
-}
