@@ -55,6 +55,9 @@ Flags:
   --latency D            added to every trigger answer
   --list-error-rate F    fraction of listing and GET Object requests answered 500
   --execution-delay D    how long an instance stays Running (default 2s)
+  --auth-style S         answer CI requests that fail authentication as cos (403
+                         InvalidAccessKeyId, SignatureDoesNotMatch) or ci (401 SecretidNotExist,
+                         InvalidAuthorization, MissingAuthorization, SignatureExpired); default cos
 `
 
 func emulatorCommand(ctx context.Context, args []string, env environment) error {
@@ -71,6 +74,7 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 		schedule  string
 		outage    string
 		quotaLog  string
+		authStyle string
 	)
 	fs.StringVar(&listen, "listen", "127.0.0.1:9000", "")
 	fs.StringVar(&cfg.SecretID, "secret-id", emulatorSecretID, "")
@@ -91,11 +95,16 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fs.StringVar(&quotaLog, "quota-log", "", "")
 	fs.Float64Var(&cfg.List.ErrorRate, "list-error-rate", 0, "")
 	fs.DurationVar(&cfg.ExecutionDelay, "execution-delay", 2*time.Second, "")
+	fs.StringVar(&authStyle, "auth-style", "cos", "")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err, env.stdout, env.stderr, "emulator", emulatorUsage)
 	}
 	if fs.NArg() > 0 {
 		return usageError("wftrigger emulator --listen 127.0.0.1:9000", "unexpected argument %q", fs.Arg(0))
+	}
+	var ok bool
+	if cfg.Auth, ok = emulator.ParseAuthStyle(authStyle); !ok {
+		return usageError("--auth-style ci answers as CI does (401 SecretidNotExist, …), --auth-style cos as COS does", "--auth-style %q is not cos or ci", authStyle)
 	}
 	cfg.Workflows = splitList(workflows)
 	cfg.DenyPrefixes = splitList(deny)

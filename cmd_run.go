@@ -217,8 +217,7 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
-	// Only CSV and JSONL rows can name their own workflow.
-	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != manifest.FormatCSV && f != manifest.FormatJSONL {
+	if o.workflow == "" && o.manifestSet && !manifest.NamesWorkflow(o.manifestFormat()) {
 		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
 	}
 	return nil
@@ -313,7 +312,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 		Limit:       o.limit,
 		Redact:      creds.Redact,
 		Logger:      logger,
-	}, src, client, rep, &c)
+	}, src, service{client}, rep, &c)
 	stopCompaction()
 	elapsed := stopProgress()
 	complete := runErr == nil && c.Exhausted.Load()
@@ -394,7 +393,7 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 		err error
 	)
 	if o.prefixSet {
-		src = manifest.NewListing(ctx, client, o.prefix, manifest.ListingOptions{Retry: policy.Do})
+		src = manifest.NewListing(ctx, client, o.prefix, manifest.ListingOptions{Retry: retryFailures(policy)})
 	} else {
 		getter := manifest.Getter(client)
 		if bucket, _, ok := manifest.ParseCOSURL(o.manifest); ok && bucket != o.bucket && o.cosEndpoint == "" {

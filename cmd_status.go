@@ -116,10 +116,8 @@ type tally struct{ success, failed, cancel, running, unknown int }
 
 func (t tally) total() int { return t.success + t.failed + t.cancel + t.running + t.unknown }
 
-func finalState(s string) bool { return s == "Success" || s == "Failed" || s == "Cancel" }
-
 func needsLookUp(e *report.Entry) bool {
-	return e.Status == report.Succeeded && e.InstanceID != "" && (e.Execution == nil || !finalState(e.Execution.State))
+	return e.Status == report.Succeeded && e.InstanceID != "" && (e.Execution == nil || !runner.Final(e.Execution.State))
 }
 
 type lookUp struct {
@@ -181,7 +179,7 @@ func statusPass(ctx context.Context, path string, client *tencent.Client, limite
 					}
 					var err error
 					exec, err = client.DescribeExecution(ctx, runID)
-					return err
+					return failure(err)
 				})
 				res <- lookUp{runID: runID, exec: exec, err: err}
 			}(e.InstanceID)
@@ -206,7 +204,7 @@ func statusPass(ctx context.Context, path string, client *tencent.Client, limite
 				return fmt.Errorf("report %s changed while it was read (run a status when no run writes it)", path)
 			case r.err == nil:
 				e.Execution = &report.Execution{State: r.exec.State, CheckedAt: now, Tasks: tasksOf(r.exec)}
-			case tencent.ClassOf(r.err) == tencent.Fatal:
+			case runner.OutcomeOf(r.err) == runner.Fatal:
 				return fmt.Errorf("look up execution %s of %q: %w", e.InstanceID, e.Key, r.err)
 			default:
 				// Not found, not allowed, or still failing after retries:
@@ -216,11 +214,11 @@ func statusPass(ctx context.Context, path string, client *tencent.Client, limite
 		switch {
 		case e.Execution == nil:
 			t.unknown++
-		case e.Execution.State == "Success":
+		case e.Execution.State == runner.StateSuccess:
 			t.success++
-		case e.Execution.State == "Failed":
+		case e.Execution.State == runner.StateFailed:
 			t.failed++
-		case e.Execution.State == "Cancel":
+		case e.Execution.State == runner.StateCancel:
 			t.cancel++
 		default:
 			t.running++

@@ -71,6 +71,9 @@ type Config struct {
 	Seed int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Auth is how CI requests that fail authentication are answered
+	// (default AuthCOS).
+	Auth AuthStyle
 }
 
 // Faults are the failures a Server injects into one group of endpoints.
@@ -272,7 +275,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	auth, aerr := s.verifier.check(r, pairs, s.now())
 	if aerr != nil {
-		s.writeError(w, r, svc, rid, aerr)
+		s.writeError(w, r, svc, rid, s.authError(svc, aerr))
 		return
 	}
 

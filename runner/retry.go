@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/wftrigger/wftrigger/tencent"
 )
 
 // Policy is how calls are retried: up to MaxAttempts tries, full-jitter
@@ -35,14 +33,14 @@ func (p Policy) Backoff(n int, err error) time.Duration {
 		}
 	}
 	d := time.Duration(rand.Int64N(int64(ceil) + 1))
-	if ra := tencent.RetryAfter(err); ra > d {
+	if ra := retryAfter(err); ra > d {
 		d = min(ra, p.Cap)
 	}
 	return d
 }
 
-// Do calls call until it succeeds, fails with an error that is not
-// retryable, or MaxAttempts calls were made. Each call gets its own Timeout.
+// Do calls call until it succeeds, fails with an error whose outcome
+// (OutcomeOf) is not worth a retry, or MaxAttempts calls were made. Each call gets its own Timeout.
 // op names the operation when a wait between calls is cut short (the
 // calls' own errors name it already).
 func (p Policy) Do(ctx context.Context, op string, call func(ctx context.Context) error) error {
@@ -51,7 +49,7 @@ func (p Policy) Do(ctx context.Context, op string, call func(ctx context.Context
 		if err == nil {
 			return nil
 		}
-		if tencent.ClassOf(err) != tencent.Retryable || n >= p.MaxAttempts || ctx.Err() != nil {
+		if !OutcomeOf(err).retry() || n >= p.MaxAttempts || ctx.Err() != nil {
 			if n == 1 {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -74,6 +75,27 @@ type endpoint struct {
 	hostHeader   string // host sent and signed
 	base         string // path prefix without trailing '/', usually ""
 	trigger      string // base + "/triggerworkflow"
+	// reached is set once any answer came from the endpoint; until then,
+	// refused counts the requests that failed before anything was sent.
+	reached atomic.Bool
+	refused atomic.Int64
+}
+
+// unreachableAfter is how many requests in a row must fail to connect, with
+// no answer ever read from the endpoint, before it counts as unreachable:
+// one refused connection may be a restart, two with none ever made is a
+// wrong endpoint. It keeps a run within 2 × concurrency calls.
+const unreachableAfter = 2
+
+// transportError is the error of a request to e that got no answer.
+func (e *endpoint) transportError(op string, err error) *TransportError {
+	sent := mayHaveBeenSent(err)
+	t := &TransportError{Op: op, Err: err, Sent: sent}
+	if !sent && !e.reached.Load() && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		e.refused.Add(1) >= unreachableAfter {
+		t.Unreachable = e.scheme + "://" + e.host
+	}
+	return t
 }
 
 // NewClient checks cfg and returns a Client. At least one endpoint is
@@ -167,7 +189,13 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	if in.Key == "" {
 		return TriggerResult{}, &inputError{op + ": empty object key"}
 	}
+	return resigned(func(fresh bool) (TriggerResult, error) { return c.trigger(ctx, e, in, fresh) })
+}
 
+// trigger sends one TriggerWorkflow request, signed with a fresh key when
+// fresh is set.
+func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, fresh bool) (TriggerResult, error) {
+	const op = "trigger"
 	var qb [512]byte
 	q := qb[:0]
 	if in.Name != "" {
@@ -197,14 +225,14 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 		headers = append(headers, entry{"x-cos-security-token", c.token[0]})
 	}
 	if c.creds.SecretID != "" {
-		k := c.keys.get(c.now())
-		req.Header["Authorization"] = []string{k.authorization(c.creds.SecretID, http.MethodPost, e.trigger, params, headers)}
+		req.Header["Authorization"] = []string{c.key(fresh).authorization(c.creds.SecretID, http.MethodPost, e.trigger, params, headers)}
 	}
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return TriggerResult{}, &TransportError{Op: op, Err: err, Sent: mayHaveBeenSent(err)}
+		return TriggerResult{}, e.transportError(op, err)
 	}
+	e.reached.Store(true)
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
 	if resp.StatusCode/100 != 2 {
@@ -231,6 +259,40 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 		res.RequestID = requestID(resp.Header)
 	}
 	return res, nil
+}
+
+// key is the signing key of a request: the current one, or a fresh one
+// after an answer that refused the signature's time.
+func (c *Client) key(fresh bool) *signKey {
+	if fresh {
+		return c.keys.renew(c.now())
+	}
+	return c.keys.get(c.now())
+}
+
+// resigned sends a request once and, when the answer refused the
+// signature's time (SignatureExpired, RequestTimeTooSkewed), once more with
+// a fresh signature. A second such answer is marked Clock: Fatal, with a
+// hint about the machine's clock. A refused request was not accepted, so
+// sending it again cannot trigger anything twice.
+func resigned[T any](send func(fresh bool) (T, error)) (T, error) {
+	v, err := send(false)
+	if !refusedTime(err) {
+		return v, err
+	}
+	v, err = send(true)
+	var e *APIError
+	if errors.As(err, &e) && refusedTime(e) {
+		e.Clock = true
+	}
+	return v, err
+}
+
+// refusedTime reports whether err is an answer that refused the
+// signature's time.
+func refusedTime(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).resign
 }
 
 // mayHaveBeenSent reports whether a failed call may have reached the
@@ -280,17 +342,23 @@ func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath,
 	if e == nil {
 		return nil, &inputError{op + ": no endpoint configured"}
 	}
+	return resigned(func(fresh bool) (*http.Response, error) { return c.sendGet(ctx, op, e, path, rawPath, rawQuery, fresh) })
+}
+
+// sendGet sends one GET, signed with a fresh key when fresh is set.
+func (c *Client) sendGet(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, fresh bool) (*http.Response, error) {
 	req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if c.creds.SecretID != "" {
-		c.keys.get(c.now()).signRequest(req, c.creds.SecretID, nil)
+		c.key(fresh).signRequest(req, c.creds.SecretID, nil)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: err, Sent: mayHaveBeenSent(err)}
+		return nil, e.transportError(op, err)
 	}
+	e.reached.Store(true)
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)

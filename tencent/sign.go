@@ -88,10 +88,19 @@ func (c *keyCache) get(now time.Time) *signKey {
 		return k
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if k := c.cur.Load(); k != nil && k.fresh(sec) {
+		c.mu.Unlock()
 		return k
 	}
+	c.mu.Unlock()
+	return c.renew(now)
+}
+
+// renew replaces the current signKey with one made now, whatever is left of
+// it: after the service refused a signature's time.
+func (c *keyCache) renew(now time.Time) *signKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	start := now.Add(-keyWindowSkew).Unix()
 	k := newSignKey(c.secretKey, start, start+int64(keyWindowLength/time.Second))
 	c.cur.Store(k)

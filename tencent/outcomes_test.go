@@ -1,0 +1,103 @@
+package tencent
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func TestOutcomeTable(t *testing.T) {
+	tests := []struct {
+		status    int
+		code      string
+		msg       string
+		class     Class
+		throttled bool
+	}{
+		{401, "SecretidNotExist", "", Fatal, false},
+		{401, "InvalidAuthorization", "", Fatal, false},
+		{401, "MissingAuthorization", "", Fatal, false},
+		{401, "SignatureExpired", "", Retryable, false}, // one answer: a fresh signature may do
+		{401, "AccessDenied", "", Permanent, false},
+		{400, "ResourceNotFound", "input object not found", Permanent, false},
+		{429, "", "", Retryable, true},
+		{503, "", "", Retryable, true},
+		{503, "SlowDown", "", Retryable, true},
+		{400, "RequestLimitExceeded", "", Retryable, true},
+		{503, "ServiceUnavailable", "", Retryable, true},
+		{500, "InternalError", "", Retryable, false},
+		{403, "AccessDenied", "Request has expired", Retryable, false},
+	}
+	for _, tt := range tests {
+		e := &APIError{Op: "trigger", HTTPStatus: tt.status, Code: tt.code, Message: tt.msg}
+		if got := e.Class(); got != tt.class {
+			t.Errorf("Class(%d %s %q) = %v, want %v", tt.status, tt.code, tt.msg, got, tt.class)
+		}
+		if got := Throttled(e); got != tt.throttled {
+			t.Errorf("Throttled(%d %s) = %v, want %v", tt.status, tt.code, got, tt.throttled)
+		}
+	}
+}
+
+func TestSignatureExpiredResignedOnce(t *testing.T) {
+	for _, code := range []string{"SignatureExpired", "RequestTimeTooSkewed"} {
+		t.Run(code+" twice", func(t *testing.T) {
+			f := newFake(t, testCreds, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, "<Error><Code>"+code+"</Code><Message>expired</Message></Error>")
+			})
+			c := newTestClient(t, f.URL, testCreds)
+			_, err := c.Trigger(context.Background(), TriggerInput{WorkflowID: "w", Key: "k"})
+			var ae *APIError
+			if !errors.As(err, &ae) || !ae.Clock || ClassOf(err) != Fatal {
+				t.Fatalf("Trigger = %v, want a fatal clock error", err)
+			}
+			if !strings.Contains(err.Error(), "clock") {
+				t.Errorf("error %q gives no hint about the clock", err)
+			}
+			f.mu.Lock()
+			n := len(f.reqs)
+			f.mu.Unlock()
+			if n != 2 {
+				t.Errorf("%d requests, want one re-signed retry", n)
+			}
+		})
+	}
+	t.Run("once", func(t *testing.T) {
+		var n atomic.Int64
+		f := newFake(t, testCreds, func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) == 1 {
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, "<Error><Code>SignatureExpired</Code></Error>")
+				return
+			}
+			io.WriteString(w, "<Response><InstanceId>i1</InstanceId></Response>")
+		})
+		c := newTestClient(t, f.URL, testCreds)
+		if res, err := c.Trigger(context.Background(), TriggerInput{WorkflowID: "w", Key: "k"}); err != nil || res.InstanceID != "i1" {
+			t.Fatalf("Trigger = %+v, %v, want i1 after a re-signed retry", res, err)
+		}
+	})
+}
+
+func TestUnreachableEndpoint(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	c := newTestClient(t, closed, testCreds)
+	var last error
+	for range unreachableAfter {
+		_, last = c.Trigger(context.Background(), TriggerInput{WorkflowID: "w", Key: "k"})
+	}
+	if ClassOf(last) != Fatal || Uncertain(last) || !strings.Contains(last.Error(), closed) {
+		t.Fatalf("Trigger #%d to a closed port = %v (%v), want fatal, naming %s", unreachableAfter, last, ClassOf(last), closed)
+	}
+}
