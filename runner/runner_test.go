@@ -21,6 +21,8 @@ type fakeAPI struct {
 	lookups  map[string]int
 	answer   func(key string, attempt int) (TriggerResult, error)
 	find     func(key string) (Execution, bool, error)
+	list     func(start, end time.Time, token string) ([]Execution, string, error)
+	lists    int
 	total    atomic.Int64
 	released chan struct{} // if non-nil, each call waits for it
 }
@@ -51,6 +53,16 @@ func (f *fakeAPI) FindExecution(ctx context.Context, workflowID, key string, sin
 		return Execution{}, false, nil
 	}
 	return f.find(key)
+}
+
+func (f *fakeAPI) ListExecutions(ctx context.Context, workflowID string, start, end time.Time, token string) ([]Execution, string, error) {
+	f.mu.Lock()
+	f.lists++
+	f.mu.Unlock()
+	if f.list == nil {
+		return nil, "", nil
+	}
+	return f.list(start, end, token)
 }
 
 func (f *fakeAPI) callsOf(key string) int {
