@@ -21,7 +21,7 @@
 // Choices where the real service is not documented:
 //   - an empty Config.Workflows accepts every workflow id;
 //   - the DescribeWorkflowExecutions "name" filter is an exact match on the
-//     object key;
+//     object key, unless Config.NameFilter says otherwise;
 //   - an unknown run id in DescribeWorkflowExecution is 404 ResourceNotFound;
 //   - execution queries get no injected faults;
 //   - with encoding-type=url, Prefix, Marker, Delimiter, NextMarker, every
@@ -64,6 +64,8 @@ type Config struct {
 	List Faults
 	// Quota is a moving quota on triggers (see Quota); zero: none.
 	Quota Quota
+	// NameFilter is how the execution list's name filter matches.
+	NameFilter NameFilter
 	// ExecutionDelay is how long an instance stays Running after its
 	// trigger before it is Success (0: Success at once).
 	ExecutionDelay time.Duration

@@ -288,7 +288,7 @@ func (s *Server) serveExecutions(w http.ResponseWriter, r *http.Request, rid str
 	s.exec.mu.Lock()
 	var list []*instance
 	if name != "" {
-		list = s.exec.byKey[TriggerKey{wf, name}]
+		list = s.byName(wf, name)
 	} else {
 		list = s.exec.byWorkflow[wf]
 	}

@@ -75,3 +75,28 @@ func TestParseQuotaSchedule(t *testing.T) {
 		t.Error("ParseOutage(10s) = nil error")
 	}
 }
+
+func TestNameFilter(t *testing.T) {
+	for _, tt := range []struct {
+		mode NameFilter
+		name string
+		want int // instances of the three below that the filter matches
+	}{
+		{NameKey, "dir/a.mp4", 1},
+		{NameBase, "dir/a.mp4", 0},
+		{NameBase, "a.mp4", 2},
+		{NameSubstring, "a.mp4", 2},
+		{NameIgnored, "nothing", 3},
+	} {
+		s, _ := newTestServer(t, func(c *Config) { c.NameFilter = tt.mode })
+		for _, k := range []string{"dir/a.mp4", "other/a.mp4", "b.mp4"} {
+			s.exec.record(testWorkflow, k, "", time.Now)
+		}
+		s.exec.mu.Lock()
+		got := len(s.byName(testWorkflow, tt.name))
+		s.exec.mu.Unlock()
+		if got != tt.want {
+			t.Errorf("NameFilter %q, name %q: %d matches, want %d", tt.mode, tt.name, got, tt.want)
+		}
+	}
+}
