@@ -49,6 +49,8 @@ Flags:
   --qps R                throttle triggers above R a second with 503 SlowDown
   --qps-schedule LIST    a quota that moves: T:RATE steps from the first trigger,
                          such as 0s:200,20s:100,40s:300 (503 SlowDown above it)
+  --quota-burst D        make --qps-schedule a token bucket holding D of the rate
+                         (default 0: calls counted per second, none carried over)
   --outage AT+FOR        throttle every trigger for FOR from AT after the first, such as 10s+20s
   --quota-log PATH       at exit, write the quota's record: a line a second with
                          the quota, triggers it let through and triggers it throttled
@@ -92,6 +94,7 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fs.DurationVar(&cfg.Trigger.Latency, "latency", 0, "")
 	fs.StringVar(&schedule, "qps-schedule", "", "")
 	fs.StringVar(&outage, "outage", "", "")
+	fs.DurationVar(&cfg.Quota.Burst, "quota-burst", 0, "")
 	fs.StringVar(&quotaLog, "quota-log", "", "")
 	fs.Float64Var(&cfg.List.ErrorRate, "list-error-rate", 0, "")
 	fs.DurationVar(&cfg.ExecutionDelay, "execution-delay", 2*time.Second, "")

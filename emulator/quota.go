@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// Quota is a service quota on triggers that can move during a run: a token
-// bucket whose rate follows Steps, and Outages during which every trigger
-// is throttled. Times are offsets from the first trigger the Server gets
+// Quota is a service quota on triggers that can move during a run: a rate
+// that follows Steps (counted per second, or a token bucket: see Burst),
+// and Outages during which every trigger is throttled. Times are offsets from the first trigger the Server gets
 // (so a schedule lines up with the run that sends them, however long the
 // emulator was up before). Throttled triggers are answered 503 SlowDown,
 // before any other fault.
@@ -24,9 +24,11 @@ type Quota struct {
 	Steps []QuotaStep
 	// Outages are spans during which every trigger is throttled.
 	Outages []Outage
-	// Burst is how much of the rate the bucket holds (calls that may come
-	// at once after a quiet spell); 0 means one second's worth, as
-	// Faults.QPS.
+	// Burst, when > 0, makes the quota a token bucket that holds Burst of
+	// the rate (calls that may come at once after a quiet spell; one
+	// second's worth is Faults.QPS). 0 counts calls per second, from the
+	// first trigger: at most Rate accepted in each ("N requests a second",
+	// read literally), with nothing carried over from a quiet second.
 	Burst time.Duration
 }
 
@@ -148,11 +150,19 @@ func (qs *quotaState) allow(now time.Time) bool {
 		qr, _ := qs.rateAt(time.Duration(len(qs.seconds)) * time.Second)
 		qs.seconds = append(qs.seconds, QuotaSecond{Quota: qr})
 	}
-	ok := !limited || r > 0 && qs.tokens >= 1
-	if ok {
-		if limited {
+	var ok bool
+	switch {
+	case !limited:
+		ok = true
+	case qs.q.Burst <= 0:
+		ok = float64(qs.seconds[sec].Accepted)+1 <= r
+	default:
+		ok = r > 0 && qs.tokens >= 1
+		if ok {
 			qs.tokens--
 		}
+	}
+	if ok {
 		qs.seconds[sec].Accepted++
 	} else {
 		qs.seconds[sec].Throttled++
@@ -161,11 +171,7 @@ func (qs *quotaState) allow(now time.Time) bool {
 }
 
 func (qs *quotaState) capacity(r float64) float64 {
-	b := qs.q.Burst
-	if b <= 0 {
-		b = time.Second
-	}
-	return math.Max(1, r*b.Seconds())
+	return math.Max(1, r*qs.q.Burst.Seconds())
 }
 
 // SetQuota replaces the quota; a schedule's times stay offsets from the

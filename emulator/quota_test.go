@@ -11,6 +11,7 @@ func TestQuotaMovesAndOutage(t *testing.T) {
 		c.Quota = Quota{
 			Steps:   []QuotaStep{{At: 10 * time.Second, Rate: 5}, {At: 0, Rate: 10}},
 			Outages: []Outage{{At: 20 * time.Second, For: 5 * time.Second}},
+			Burst:   time.Second,
 		}
 	})
 	n := 0
@@ -98,5 +99,31 @@ func TestNameFilter(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("NameFilter %q, name %q: %d matches, want %d", tt.mode, tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestQuotaPerSecond(t *testing.T) {
+	s, clock := newTestServer(t, func(c *Config) { c.Quota = Quota{Steps: []QuotaStep{{0, 10}}} })
+	n := 0
+	accepted := func(calls int) int {
+		ok := 0
+		for range calls {
+			n++
+			if serve(s, signed("POST", triggerTarget(testWorkflow, fmt.Sprintf("k%d", n)), clock.Now())).Code == 200 {
+				ok++
+			}
+		}
+		return ok
+	}
+	if got := accepted(15); got != 10 {
+		t.Errorf("first second: %d accepted of 15, want 10", got)
+	}
+	clock.Advance(500 * time.Millisecond)
+	if got := accepted(5); got != 0 {
+		t.Errorf("same second: %d accepted, want 0", got)
+	}
+	clock.Advance(10 * time.Second) // a quiet spell carries nothing over
+	if got := accepted(15); got != 10 {
+		t.Errorf("after a quiet spell: %d accepted of 15, want 10", got)
 	}
 }

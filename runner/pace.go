@@ -40,15 +40,17 @@ const (
 	// c = (1−β)/K³; it flattens near wmax (within 1% for ±1.3 s) and then
 	// probes above it, slowly first: +0.5% after 1 s, +4% after 2 s, +13%
 	// after 3 s, +50% after 4.8 s. 4 s keeps a steady quota's cycle near
-	// 6 s (one throttled window in six) and follows a quota that grew by
-	// half within 10 s of the last cut.
+	// 8 s (one throttled window in eight) and follows a quota that grew by
+	// half within 10 s of reaching the plateau.
 	paceRecovery = 4 * time.Second
 
 	// paceCutShare is the share of a window's answers that must be
-	// throttled for the window to cut. Lower, and a stray SlowDown among
-	// thousands of answers would cost 30% of the rate; higher, and each
-	// probe would overshoot further before it is noticed. 2% is also far
-	// under the 5% of throttled answers the pacer is meant to stay below.
+	// throttled for the window to cut; a window with fewer throttled
+	// answers (but some) holds the limit, and stops the curve's clock, at
+	// the quota's edge. Lower, and a stray SlowDown among thousands of
+	// answers would cost 30% of the rate; higher, and each probe would
+	// overshoot further before it is noticed. 2% is also far under the 5%
+	// of throttled answers the pacer is meant to stay below.
 	paceCutShare = 0.02
 
 	// paceCutMin is the fewest throttled answers that cut: one alone, at
@@ -57,11 +59,19 @@ const (
 	// window boundary pushes over, every few seconds.
 	paceCutMin = 2
 
-	// paceStartRate is the first limit of a run (or --qps when lower). It
-	// doubles every window until the first cut (slow start): 20/s reaches
-	// 2,000/s in 7 s, and the window that finds the quota sends at most
-	// twice it instead of all of --qps.
+	// paceStartRate is the first limit of a run (or --qps when lower):
+	// the lowest quota the controller is built for, so that the first
+	// window overshoots no quota.
 	paceStartRate = 20
+
+	// paceSlowStart is the factor the limit grows by each window until the
+	// first cut (slow start): from 20/s it reaches 200/s in 6 s and
+	// 2,000/s in 12 s, and the window that finds the quota sends at most
+	// 1.5 times it. Doubling would get there in 7 s but send up to twice
+	// the quota, and a quota that lets a burst through first hides the
+	// overshoot for a window or two, so the first cut is the run's
+	// largest share of throttled answers.
+	paceSlowStart = 1.5
 
 	// paceGrowthCap bounds the limit to this many times the answered rate
 	// of the last window: when workers, not the limit, set the pace, the
@@ -70,10 +80,12 @@ const (
 	paceGrowthCap = 2
 
 	// paceRestartShare: a cut whose accepted rate is under this share of
-	// the limit it cut (an outage, or a quota that fell tenfold) goes back
-	// to slow start from β times that rate rather than CUBIC around a
-	// maximum of almost nothing, which would take minutes to climb: the
-	// rate finds the quota again within a few windows after an outage.
+	// the limit it cut (an outage, or a quota that fell tenfold) keeps the
+	// last maximum as the memory of the quota instead of taking almost
+	// nothing for it (CUBIC around that would take minutes to climb): at
+	// the first window with nothing throttled the limit goes to β times
+	// the memory and climbs as after a cut from it, so the rate finds the
+	// quota again within seconds of an outage's end.
 	paceRestartShare = 0.1
 
 	// DefaultMinQPS is the lowest rate the adaptive pacer cuts to when
@@ -94,6 +106,7 @@ type controller struct {
 
 	limit     float64
 	slowStart bool
+	resume    float64   // after an outage in slow start: the limit to go back to
 	wmax      float64   // the accepted rate at the last cut
 	lastCut   time.Time // zero before the first cut
 	plateau   bool      // the climb since the last cut reached wmax
@@ -145,10 +158,14 @@ func (c *controller) answer(now time.Time, throttled bool) (float64, *paceEvent)
 		c.lastCut, c.plateau = now, false
 		if accepted < paceRestartShare*prev {
 			// Next to nothing got through: keep the last maximum as the
-			// memory of the quota, and go back to it once answers do.
+			// memory of the quota (before any, the limit that was in
+			// force), and go back to it once answers do.
 			c.slowStart = true
+			if c.wmax == 0 {
+				c.resume = max(c.resume, prev)
+			}
 		} else {
-			c.wmax, c.slowStart = accepted, false
+			c.wmax, c.slowStart, c.resume = accepted, false, 0
 		}
 		c.limit = c.clamp(paceBeta * accepted)
 		return c.limit, &paceEvent{kind: "cut", limit: c.limit, accepted: accepted, throttled: share, lastMax: c.wmax}
@@ -163,6 +180,12 @@ func (c *controller) answer(now time.Time, throttled bool) (float64, *paceEvent)
 	was := c.limit
 	var target float64
 	switch {
+	case c.slowStart && c.resume > 0:
+		// Answers came back after an outage before any quota was found:
+		// go back to where slow start was, and go on from there.
+		c.limit = c.clamp(math.Max(c.limit, paceBeta*c.resume))
+		c.resume = 0
+		return c.limit, nil
 	case c.slowStart && c.wmax > 0:
 		// Answers came back after an outage: climb to the memory of the
 		// quota as after a cut from it.
@@ -170,7 +193,7 @@ func (c *controller) answer(now time.Time, throttled bool) (float64, *paceEvent)
 		c.limit = c.clamp(math.Max(c.limit, paceBeta*c.wmax))
 		return c.limit, nil
 	case c.slowStart:
-		target = 2 * c.limit
+		target = paceSlowStart * c.limit
 	default:
 		t := now.Sub(c.lastCut).Seconds() - paceRecovery.Seconds()
 		target = c.wmax * (1 + paceCubicC*t*t*t)
@@ -199,6 +222,11 @@ type pacer struct {
 	ctl    *controller   // nil: not adaptive
 	now    func() time.Time
 	logger *slog.Logger
+	// turn lets one caller at a time wait on lim. Each waiter of
+	// rate.Limiter.Wait holds a reservation made at the limit of the time:
+	// with 32 workers at 50 calls a second, a cut would take 0.6 s to
+	// take effect, and a raise would come as a burst.
+	turn chan struct{}
 
 	mu           sync.Mutex
 	lastAccepted time.Time // the last answer that was not throttled, or the start
@@ -209,7 +237,7 @@ func newPacer(qps, minQPS float64, adaptive bool, now func() time.Time, logger *
 		logger = slog.New(slog.DiscardHandler)
 	}
 	start := now()
-	p := &pacer{now: now, logger: logger, lastAccepted: start}
+	p := &pacer{now: now, logger: logger, lastAccepted: start, turn: make(chan struct{}, 1)}
 	if qps <= 0 {
 		return p
 	}
@@ -237,6 +265,12 @@ func (p *pacer) Wait(ctx context.Context) error {
 	if p.lim == nil {
 		return ctx.Err()
 	}
+	select {
+	case p.turn <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	defer func() { <-p.turn }()
 	return p.lim.Wait(ctx)
 }
 

@@ -124,11 +124,12 @@ func fixedRate(r float64) func(time.Duration) float64 {
 
 // TestPacerHoldsQuota: for quotas from 20 to 2,000 calls a second, with
 // --qps far above, the steady part gets ≥ 90% of the quota with ≤ 5% of
-// all answers throttled, for a quota counted per second and for token
-// buckets that hide a tenth of a second of overshoot.
+// all answers throttled, for a quota counted per calendar second and for
+// a token bucket that lets a tenth of a second of calls through at once
+// (a whole second's bucket: ≤ 6%).
 func TestPacerHoldsQuota(t *testing.T) {
 	for _, quota := range []float64{20, 50, 200, 1000, 2000} {
-		for _, burst := range []float64{0, 0.1} {
+		for _, burst := range []float64{0, 0.1, 1} {
 			t.Run(fmt.Sprintf("quota=%g/burst=%gs", quota, burst), func(t *testing.T) {
 				p, clock, start := newSimPacer(5000, 0, true)
 				q := &simQuota{rate: fixedRate(quota), burst: burst}
@@ -138,8 +139,15 @@ func TestPacerHoldsQuota(t *testing.T) {
 				if good < 0.90 {
 					t.Errorf("goodput %.1f%% of the quota over the steady part, want ≥ 90%%", 100*good)
 				}
-				if thr > 0.05 {
-					t.Errorf("throttled %.2f%% of all answers, want ≤ 5%%", 100*thr)
+				// A bucket that holds a whole second of calls hides an
+				// overshoot until it is empty, so each probe overshoots
+				// further: the share throttled is up to 6% there.
+				maxThr := 0.05
+				if burst >= 1 {
+					maxThr = 0.06
+				}
+				if thr > maxThr {
+					t.Errorf("throttled %.2f%% of all answers, want ≤ %g%%", 100*thr, 100*maxThr)
 				}
 			})
 		}
@@ -193,7 +201,7 @@ func TestPacerNeverAboveQPS(t *testing.T) {
 // from the accepted rate, however many answers it holds.
 func TestPacerOneCutPerWindow(t *testing.T) {
 	p, clock, start := newSimPacer(1000, 0, true)
-	// Slow start, every answer accepted: the limit doubles each window.
+	// Slow start, every answer accepted: the limit grows by half each window.
 	at := start
 	for range 5 {
 		n := int(p.Limit())
@@ -203,8 +211,8 @@ func TestPacerOneCutPerWindow(t *testing.T) {
 		}
 		at = at.Add(time.Second)
 	}
-	if got := p.Limit(); got != 640 {
-		t.Fatalf("after 5 s of slow start: %v, want 640", got)
+	if got, want := p.Limit(), paceStartRate*math.Pow(paceSlowStart, 5); math.Abs(got-want) > 0.01 {
+		t.Fatalf("after 5 s of slow start: %v, want %v", got, want)
 	}
 	// One window: 400 accepted, 600 throttled answers, then more throttled
 	// answers in the same window after the cut.

@@ -158,6 +158,9 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 	// A stop leaves parked objects unresolved: each is recorded as it
 	// stands (uncertain), for the next run to look up.
 	for _, t := range r.flow.leftovers() {
+		if !t.since.IsZero() {
+			r.c.Parked.Add(-1)
+		}
 		if rerr := r.interrupted(t.e, t.lastErr); rerr != nil && err == nil {
 			err = rerr
 		}
