@@ -1,6 +1,9 @@
 // Package runner triggers the workflow for every object of a source: one
-// shared rate limiter, a bounded number of calls in flight, retries with
-// full-jitter backoff, and the rules that end a run early.
+// shared rate limiter that finds and holds the service's quota, a bounded
+// number of calls in flight, retries with full-jitter backoff (throttled
+// answers use up no attempt), objects whose answer was lost parked and
+// looked up in batches before any second call, and the rules that end a
+// run early.
 package runner
 
 import (
@@ -42,7 +45,8 @@ type Config struct {
 	// (signal, fatal error); default 10 s.
 	Grace time.Duration
 	// Lookback widens the execution look-up window before the uncertain
-	// call, for clock skew; default 5 min.
+	// call (and, for the window listing, after the last one), for clock
+	// skew between this machine and the service; default 5 min.
 	Lookback time.Duration
 	// LookupDelay is the least time between a call whose outcome is unknown
 	// and the look-up of its object in the execution list, for a list that
