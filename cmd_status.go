@@ -5,10 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/runner"
@@ -85,9 +82,9 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
 	}
-	limiter := rate.NewLimiter(rate.Limit(qps), max(1, int(qps/20)))
+	cfg := runner.Config{Concurrency: concurrency, QPS: qps, Policy: runner.DefaultPolicy()}
 	for {
-		t, err := statusPass(ctx, path, client, limiter, concurrency)
+		t, err := runner.Status(ctx, cfg, path, service{client})
 		if err != nil {
 			var locked *report.LockedError
 			if errors.As(err, &locked) {
@@ -96,9 +93,9 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "%s: %d instances: %d Success, %d Failed, %d Cancel, %d running, %d not found or not looked up\n",
-			path, t.total(), t.success, t.failed, t.cancel, t.running, t.unknown)
-		if !wait || t.running == 0 {
-			if t.failed+t.cancel+t.running+t.unknown > 0 {
+			path, t.Total(), t.Success, t.Failed, t.Cancel, t.Running, t.Unknown)
+		if !wait || t.Running == 0 {
+			if t.Failed+t.Cancel+t.Running+t.Unknown > 0 {
 				return &exitError{code: exitFailures, err: fmt.Errorf("not every instance succeeded"),
 					hint: "jq '.objects[] | select(.execution.state != \"Success\")' " + path}
 			}
@@ -112,20 +109,6 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	}
 }
 
-type tally struct{ success, failed, cancel, running, unknown int }
-
-func (t tally) total() int { return t.success + t.failed + t.cancel + t.running + t.unknown }
-
-func needsLookUp(e *report.Entry) bool {
-	return e.Status == report.Succeeded && e.InstanceID != "" && (e.Execution == nil || !runner.Final(e.Execution.State))
-}
-
-type lookUp struct {
-	runID string
-	exec  tencent.Execution
-	err   error
-}
-
 var errStop = errors.New("stop")
 
 // readMeta reads what a report says of its run, without its objects.
@@ -135,107 +118,4 @@ func readMeta(path string) (report.Meta, error) {
 		return report.Meta{}, err
 	}
 	return h.Meta, nil
-}
-
-// statusPass looks up every instance whose state is not final and rewrites
-// the report. Look-ups run concurrently ahead of the rewrite, in report
-// order, through a bounded window: memory does not grow with the report.
-func statusPass(ctx context.Context, path string, client *tencent.Client, limiter *rate.Limiter, concurrency int) (tally, error) {
-	if _, err := os.Stat(path + ".journal"); err == nil {
-		// A run stopped without writing its report: fold its journal in
-		// first, so that the look-ahead and the rewrite read the same file.
-		if err := report.Rewrite(path, func(*report.Entry) error { return nil }); err != nil {
-			return tally{}, err
-		}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	window := make(chan chan lookUp, 4*concurrency)
-	sem := make(chan struct{}, concurrency)
-	scanErr := make(chan error, 1)
-	go func() {
-		defer close(window)
-		_, err := report.Scan(path, func(e report.Entry) error {
-			if !needsLookUp(&e) {
-				return nil
-			}
-			res := make(chan lookUp, 1)
-			select {
-			case window <- res:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			go func(runID string) {
-				defer func() { <-sem }()
-				var exec tencent.Execution
-				err := runner.DefaultPolicy().Do(ctx, "look up execution "+runID, func(ctx context.Context) error {
-					if err := limiter.Wait(ctx); err != nil {
-						return err
-					}
-					var err error
-					exec, err = client.DescribeExecution(ctx, runID)
-					return failure(err)
-				})
-				res <- lookUp{runID: runID, exec: exec, err: err}
-			}(e.InstanceID)
-			return nil
-		})
-		scanErr <- err
-	}()
-	var t tally
-	now := time.Now().UTC()
-	err := report.Rewrite(path, func(e *report.Entry) error {
-		if e.Status != report.Succeeded || e.InstanceID == "" {
-			return nil
-		}
-		if needsLookUp(e) {
-			res, ok := <-window
-			if !ok {
-				return fmt.Errorf("report %s changed while it was read", path)
-			}
-			r := <-res
-			switch {
-			case r.runID != e.InstanceID:
-				return fmt.Errorf("report %s changed while it was read (run a status when no run writes it)", path)
-			case r.err == nil:
-				e.Execution = &report.Execution{State: r.exec.State, CheckedAt: now, Tasks: tasksOf(r.exec)}
-			case runner.OutcomeOf(r.err) == runner.Fatal:
-				return fmt.Errorf("look up execution %s of %q: %w", e.InstanceID, e.Key, r.err)
-			default:
-				// Not found, not allowed, or still failing after retries:
-				// counted as unknown, looked up again by the next pass.
-			}
-		}
-		switch {
-		case e.Execution == nil:
-			t.unknown++
-		case e.Execution.State == runner.StateSuccess:
-			t.success++
-		case e.Execution.State == runner.StateFailed:
-			t.failed++
-		case e.Execution.State == runner.StateCancel:
-			t.cancel++
-		default:
-			t.running++
-		}
-		return nil
-	})
-	cancel()
-	if serr := <-scanErr; err == nil && serr != nil && !errors.Is(serr, context.Canceled) {
-		err = serr
-	}
-	return t, err
-}
-
-func tasksOf(x tencent.Execution) []report.Task {
-	var out []report.Task
-	for _, t := range x.Tasks {
-		out = append(out, report.Task{Type: t.Type, State: t.State, Code: t.Code, Message: t.Message, JobID: t.JobID})
-	}
-	return out
 }
