@@ -299,8 +299,8 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	}
 
 	var c runner.Counters
-	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: estimateTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
-	stopCompaction := compactEvery(ctx, rep, time.Minute, logger)
+	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: progressTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
+	stopCompaction := rep.RewriteEvery(ctx, time.Minute, logger)
 	runErr := runner.Run(ctx, runner.Config{
 		Bucket:      o.bucket,
 		Workflow:    o.workflow,
@@ -468,57 +468,11 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// compactEvery rewrites the report from the journal while the run goes on:
-// every d, or ten times as long as the last rewrite took if that is longer
-// (a rewrite reads the whole journal, so on a huge run it must stay a small
-// share of the work). The returned func stops it.
-func compactEvery(ctx context.Context, rep *report.Report, d time.Duration, logger *slog.Logger) func() {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		wait := d
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			start := time.Now()
-			if err := rep.Compact(); err != nil {
-				logger.Warn("rewrite report", "error", err)
-			}
-			wait = max(d, 10*time.Since(start))
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
-// estimateTotal counts the lines of a plain local manifest, for the progress
-// output's total; 0 when unknown or not shown.
-func estimateTotal(o runOptions) int64 {
-	if o.progress == "none" || !o.manifestSet || o.manifest == "-" || strings.HasSuffix(o.manifest, ".gz") || o.manifestFormat() == manifest.FormatInventory || o.limit > 0 || o.shard != "" || o.suffix != "" {
+// progressTotal is the progress output's total: the rows of a plain local
+// manifest, 0 when unknown or when filters make it meaningless.
+func progressTotal(o runOptions) int64 {
+	if o.progress == "none" || !o.manifestSet || o.limit > 0 || o.shard != "" || o.suffix != "" {
 		return 0
 	}
-	f, err := os.Open(o.manifest)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	var n int64
-	buf := make([]byte, 256<<10)
-	for {
-		k, err := f.Read(buf)
-		for _, b := range buf[:k] {
-			if b == '\n' {
-				n++
-			}
-		}
-		if err != nil {
-			if strings.HasSuffix(strings.ToLower(o.manifest), ".csv") && n > 0 {
-				n-- // most CSV manifests have a header
-			}
-			return n
-		}
-	}
+	return manifest.EstimateRows(o.manifest, o.format)
 }

@@ -61,7 +61,8 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	case concurrency < 1 || qps <= 0 || interval <= 0:
 		return usageError("--concurrency 16 --qps 50 --interval 30s", "--concurrency, --qps and --interval must be positive")
 	}
-	meta, err := readMeta(path)
+	h, err := report.ReadHeader(path)
+	meta := h.Meta
 	if err != nil {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run'"}
 	}
@@ -107,15 +108,4 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 		case <-time.After(interval):
 		}
 	}
-}
-
-var errStop = errors.New("stop")
-
-// readMeta reads what a report says of its run, without its objects.
-func readMeta(path string) (report.Meta, error) {
-	h, err := report.Scan(path, func(report.Entry) error { return errStop })
-	if err != nil && !errors.Is(err, errStop) {
-		return report.Meta{}, err
-	}
-	return h.Meta, nil
 }
