@@ -12,7 +12,9 @@ import (
 	"github.com/wftrigger/wftrigger/tencent"
 )
 
-const statusUsage = `Usage: wftrigger status --report PATH [flags]
+// statusHead is the start of `wftrigger status -h`; the flags follow, from
+// the FlagSet (statusFlags).
+const statusHead = `Usage: wftrigger status --report PATH [flags]
 
 Looks up the execution state of every instance a run triggered (Running,
 Success, Failed, Cancel) and records it in the report as "execution". With
@@ -23,45 +25,50 @@ Examples:
   wftrigger status --report wftrigger-report.json
   wftrigger status --report wftrigger-report.json --wait --interval 1m
   jq '.objects[] | select(.execution.state == "Failed")' wftrigger-report.json
-
-Flags:
-  --report PATH        the report of a run (default wftrigger-report.json)
-  --wait               repeat until no instance is running
-  --interval D         pause between passes with --wait (default 30s)
-  --concurrency N      look-ups in flight (default 16)
-  --qps R              ceiling on look-ups a second (default 50)
-  --region REGION      default: the report's region
-  --ci-endpoint URL    default: https://BUCKET.ci.REGION.myqcloud.com from the report
 `
 
-func statusCommand(ctx context.Context, args []string, env environment) error {
+// statusSections lays out the flags of `wftrigger status` in its help.
+var statusSections = []helpSection{
+	{"Flags", []string{"report PATH", "wait", "interval D", "concurrency N", "qps R", "region REGION", "ci-endpoint URL"}},
+}
+
+// statusOptions are the flags of `wftrigger status`.
+type statusOptions struct {
+	path, region, endpoint string
+	wait                   bool
+	interval               time.Duration
+	concurrency            int
+	qps                    float64
+}
+
+// statusFlags defines the flags of `wftrigger status` into o.
+func statusFlags(o *statusOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.StringVar(&o.path, "report", report.DefaultPath, "the report of a run")
+	fs.BoolVar(&o.wait, "wait", false, "repeat until no instance is running")
+	fs.DurationVar(&o.interval, "interval", runner.DefaultStatusInterval, "pause between passes with --wait")
+	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "look-ups in flight")
+	fs.Float64Var(&o.qps, "qps", runner.DefaultQPS, "ceiling on look-ups a second")
+	fs.StringVar(&o.region, "region", "", "by default the report's region")
+	fs.StringVar(&o.endpoint, "ci-endpoint", "", "by default https://BUCKET.ci.REGION.myqcloud.com from the report")
+	return fs
+}
+
+func statusCommand(ctx context.Context, args []string, env environment) error {
+	var o statusOptions
+	fs := statusFlags(&o)
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {}
-	var (
-		path, region, endpoint string
-		wait                   bool
-		interval               time.Duration
-		concurrency            int
-		qps                    float64
-	)
-	fs.StringVar(&path, "report", "wftrigger-report.json", "")
-	fs.BoolVar(&wait, "wait", false, "")
-	fs.DurationVar(&interval, "interval", 30*time.Second, "")
-	fs.IntVar(&concurrency, "concurrency", 16, "")
-	fs.Float64Var(&qps, "qps", 50, "")
-	fs.StringVar(&region, "region", "", "")
-	fs.StringVar(&endpoint, "ci-endpoint", "", "")
 	if err := fs.Parse(args); err != nil {
-		return flagError(err, env.stdout, env.stderr, "status", statusUsage)
+		return flagError(err, env.stdout, env.stderr, "status", commandHelp(statusHead, fs, statusSections))
 	}
 	switch {
 	case fs.NArg() > 0:
 		return usageError("wftrigger status --report wftrigger-report.json", "unexpected argument %q", fs.Arg(0))
-	case concurrency < 1 || qps <= 0 || interval <= 0:
+	case o.concurrency < 1 || o.qps <= 0 || o.interval <= 0:
 		return usageError("--concurrency 16 --qps 50 --interval 30s", "--concurrency, --qps and --interval must be positive")
 	}
-	h, err := report.ReadHeader(path)
+	h, err := report.ReadHeader(o.path)
 	meta := h.Meta
 	if err != nil {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run'"}
@@ -70,12 +77,12 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:DescribeMediaWorkflowExecution)", "%v", err)
 	}
-	region = or(region, meta.Region)
-	if endpoint == "" && region == "" {
+	region := or(o.region, meta.Region)
+	if o.endpoint == "" && region == "" {
 		return usageError("--region ap-guangzhou", "the report names no region: give --region or --ci-endpoint")
 	}
 	client, err := tencent.NewClient(tencent.Config{
-		CIEndpoint:  or(endpoint, tencent.CIEndpoint(meta.Bucket, region)),
+		CIEndpoint:  or(o.endpoint, tencent.CIEndpoint(meta.Bucket, region)),
 		COSEndpoint: tencent.COSEndpoint(meta.Bucket, or(region, "ap-guangzhou")),
 		Credentials: creds,
 		UserAgent:   "wftrigger/" + version(),
@@ -83,9 +90,9 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
 	}
-	cfg := runner.Config{Concurrency: concurrency, QPS: qps, Policy: runner.DefaultPolicy()}
+	cfg := runner.Config{Concurrency: o.concurrency, QPS: o.qps, Policy: runner.DefaultPolicy()}
 	for {
-		t, err := runner.Status(ctx, cfg, path, service{client})
+		t, err := runner.Status(ctx, cfg, o.path, service{client})
 		if err != nil {
 			var locked *report.LockedError
 			if errors.As(err, &locked) {
@@ -94,18 +101,18 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "%s: %d instances: %d Success, %d Failed, %d Cancel, %d running, %d not found or not looked up\n",
-			path, t.Total(), t.Success, t.Failed, t.Cancel, t.Running, t.Unknown)
-		if !wait || t.Running == 0 {
+			o.path, t.Total(), t.Success, t.Failed, t.Cancel, t.Running, t.Unknown)
+		if !o.wait || t.Running == 0 {
 			if t.Failed+t.Cancel+t.Running+t.Unknown > 0 {
 				return &exitError{code: exitFailures, err: fmt.Errorf("not every instance succeeded"),
-					hint: "jq '.objects[] | select(.execution.state != \"Success\")' " + path}
+					hint: "jq '.objects[] | select(.execution.state != \"Success\")' " + o.path}
 			}
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return &exitError{code: exitAborted, err: context.Canceled}
-		case <-time.After(interval):
+		case <-time.After(o.interval):
 		}
 	}
 }

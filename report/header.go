@@ -12,3 +12,6 @@ func ReadHeader(path string) (Header, error) {
 	}
 	return h, nil
 }
+
+// DefaultPath is the report of a run that names none.
+const DefaultPath = "wftrigger-report.json"

@@ -32,20 +32,20 @@ var _ Ledger = (*report.Report)(nil)
 type Config struct {
 	Bucket      string  // NAME-APPID: a row that names another bucket is invalid
 	Workflow    string  // the workflow of rows that name none
-	Concurrency int     // calls in flight at most
+	Concurrency int     // calls in flight at most; 0: DefaultConcurrency
 	QPS         float64 // ceiling on calls a second; 0: none
 	Adaptive    bool    // lower the rate when throttled, raise it back after
-	Policy      Policy
+	Policy      Policy  // zero fields: DefaultPolicy's
 	MaxFailures Threshold
 	// Grace is how long calls in flight may finish once the run stops
-	// (signal, fatal error); default 10 s.
+	// (signal, fatal error); default DefaultGrace.
 	Grace time.Duration
 	// Lookback widens the execution look-up window before the uncertain
-	// call, for clock skew; default 5 min.
+	// call, for clock skew; default DefaultLookback.
 	Lookback time.Duration
 	// LookupDelay is the least time between a call whose outcome is unknown
 	// and the look-up of its object in the execution list, for a list that
-	// may lag behind the triggers; default 2 s.
+	// may lag behind the triggers; default DefaultLookupDelay.
 	LookupDelay time.Duration
 	// Limit stops the run once this many objects were handed to workers
 	// (objects skipped as done, duplicate or invalid do not count, so that
@@ -171,21 +171,20 @@ func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan
 	}
 }
 
+// withDefaults fills the zero fields of cfg with the Default constants.
 func (cfg Config) withDefaults() Config {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+		cfg.Concurrency = DefaultConcurrency
 	}
-	if cfg.Policy.MaxAttempts <= 0 {
-		cfg.Policy.MaxAttempts = 1
-	}
+	cfg.Policy = cfg.Policy.withDefaults()
 	if cfg.Grace <= 0 {
-		cfg.Grace = 10 * time.Second
+		cfg.Grace = DefaultGrace
 	}
 	if cfg.Lookback <= 0 {
-		cfg.Lookback = 5 * time.Minute
+		cfg.Lookback = DefaultLookback
 	}
 	if cfg.LookupDelay <= 0 {
-		cfg.LookupDelay = 2 * time.Second
+		cfg.LookupDelay = DefaultLookupDelay
 	}
 	if cfg.Redact == nil {
 		cfg.Redact = func(s string) string { return s }
