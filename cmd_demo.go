@@ -50,10 +50,8 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 		dir     string
 	)
 	fs := demoFlags(&objects, &dir)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err, env.stdout, env.stderr, "demo", commandHelp(demoHead, fs, demoSections))
+	if err := parseFlags(fs, args, env.stdout, env.stderr, demoHead, demoSections, ""); err != nil {
+		return err
 	}
 	if objects < 1 {
 		return usageError("wftrigger demo --objects 3000", "--objects %d: want at least 1", objects)

@@ -77,15 +77,10 @@ func emulatorFlags(o *emulatorOptions) *flag.FlagSet {
 }
 
 func emulatorCommand(ctx context.Context, args []string, env environment) error {
-	var o emulatorOptions
+	o := emulatorOptions{cfg: emulator.Config{Seed: time.Now().UnixNano()}}
 	fs := emulatorFlags(&o)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err, env.stdout, env.stderr, "emulator", commandHelp(emulatorHead, fs, emulatorSections))
-	}
-	if fs.NArg() > 0 {
-		return usageError("wftrigger emulator --listen 127.0.0.1:9000", "unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, env.stdout, env.stderr, emulatorHead, emulatorSections, "wftrigger emulator --listen 127.0.0.1:9000"); err != nil {
+		return err
 	}
 	var ok bool
 	if o.cfg.Auth, ok = emulator.ParseAuthStyle(o.authStyle); !ok {
@@ -98,7 +93,6 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 			return usageError("--error-rate 0.05", "fault rates are fractions from 0 to 1, not %g", r)
 		}
 	}
-	o.cfg.Seed = time.Now().UnixNano()
 	srv := emulator.New(o.cfg)
 	if o.objects > 0 {
 		srv.PutSample(emulator.SampleKeys(o.objects, o.cfg.Seed), time.Now().Add(-365*24*time.Hour))

@@ -115,10 +115,8 @@ func runFlags(o *runOptions) *flag.FlagSet {
 func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) {
 	var o runOptions
 	fs := runFlags(&o)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		return o, flagError(err, stdout, stderr, "run", commandHelp(runHead, fs, runSections))
+	if err := parseFlags(fs, args, stdout, stderr, runHead, runSections, ""); err != nil {
+		return o, err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {

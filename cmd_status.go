@@ -57,15 +57,10 @@ func statusFlags(o *statusOptions) *flag.FlagSet {
 func statusCommand(ctx context.Context, args []string, env environment) error {
 	var o statusOptions
 	fs := statusFlags(&o)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err, env.stdout, env.stderr, "status", commandHelp(statusHead, fs, statusSections))
+	if err := parseFlags(fs, args, env.stdout, env.stderr, statusHead, statusSections, "wftrigger status --report wftrigger-report.json"); err != nil {
+		return err
 	}
-	switch {
-	case fs.NArg() > 0:
-		return usageError("wftrigger status --report wftrigger-report.json", "unexpected argument %q", fs.Arg(0))
-	case o.concurrency < 1 || o.qps <= 0 || o.interval <= 0:
+	if o.concurrency < 1 || o.qps <= 0 || o.interval <= 0 {
 		return usageError("--concurrency 16 --qps 50 --interval 30s", "--concurrency, --qps and --interval must be positive")
 	}
 	h, err := report.ReadHeader(o.path)

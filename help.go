@@ -3,8 +3,26 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 )
+
+// parseFlags parses a command's arguments with fs, which names the command.
+// -h prints the command's help (head, then fs's flags laid out by sections)
+// to stdout; a bad flag, which the flag package names on stderr, exits 2.
+// With example set, an argument that is not a flag is a usage error with
+// example as its hint; without, the caller judges them.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, head string, sections []helpSection, example string) error {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err, stdout, stderr, fs.Name(), commandHelp(head, fs, sections))
+	}
+	if example != "" && fs.NArg() > 0 {
+		return usageError(example, "unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
 
 // helpSection is a titled group of a command's flags in its help. Each flag
 // is named with its argument, as the help shows it ("manifest PATH"; a bool

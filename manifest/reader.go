@@ -107,3 +107,31 @@ func (c *chunkReader) readLine() (line []byte, long, ok bool) {
 	}
 	return s, long, true
 }
+
+// lines is what the text and JSONL readers share: lines read one by one,
+// numbered for messages.
+type lines struct {
+	c     *chunkReader
+	label string // prefixes messages ("manifest objects.txt")
+	line  int    // the number of the last line read
+}
+
+func newLines(r io.Reader, label string) lines {
+	return lines{c: newChunkReader(r), label: label}
+}
+
+func (l *lines) readErr() error { return l.c.readErr() }
+
+// next returns the next physical line, as readLine does. A line longer than
+// maxLine comes back as an invalid row instead (Invalid set). ok is false at
+// the end of the input or on a read error.
+func (l *lines) next() (b []byte, tooLong Row, ok bool) {
+	b, long, ok := l.c.readLine()
+	if ok {
+		l.line++
+	}
+	if long {
+		return nil, invalidRow(l.label, l.line, CodeLineTooLong, "line is longer than 1 MiB"), true
+	}
+	return b, Row{}, ok
+}

@@ -11,39 +11,6 @@ import (
 	"testing"
 )
 
-func TestOutcomeTable(t *testing.T) {
-	tests := []struct {
-		status    int
-		code      string
-		msg       string
-		class     Class
-		throttled bool
-	}{
-		{401, "SecretidNotExist", "", Fatal, false},
-		{401, "InvalidAuthorization", "", Fatal, false},
-		{401, "MissingAuthorization", "", Fatal, false},
-		{401, "SignatureExpired", "", Retryable, false}, // one answer: a fresh signature may do
-		{401, "AccessDenied", "", Permanent, false},
-		{400, "ResourceNotFound", "input object not found", Permanent, false},
-		{429, "", "", Retryable, true},
-		{503, "", "", Retryable, true},
-		{503, "SlowDown", "", Retryable, true},
-		{400, "RequestLimitExceeded", "", Retryable, true},
-		{503, "ServiceUnavailable", "", Retryable, true},
-		{500, "InternalError", "", Retryable, false},
-		{403, "AccessDenied", "Request has expired", Retryable, false},
-	}
-	for _, tt := range tests {
-		e := &APIError{Op: "trigger", HTTPStatus: tt.status, Code: tt.code, Message: tt.msg}
-		if got := e.Class(); got != tt.class {
-			t.Errorf("Class(%d %s %q) = %v, want %v", tt.status, tt.code, tt.msg, got, tt.class)
-		}
-		if got := Throttled(e); got != tt.throttled {
-			t.Errorf("Throttled(%d %s) = %v, want %v", tt.status, tt.code, got, tt.throttled)
-		}
-	}
-}
-
 func TestSignatureExpiredResignedOnce(t *testing.T) {
 	for _, code := range []string{"SignatureExpired", "RequestTimeTooSkewed"} {
 		t.Run(code+" twice", func(t *testing.T) {
