@@ -281,7 +281,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 
 	var c runner.Counters
 	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: progressTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
-	stopCompaction := rep.RewriteEvery(ctx, time.Minute, logger)
+	stopCompaction := rep.RewriteEvery(ctx, report.DefaultRewriteInterval, logger)
 	runErr := runner.Run(ctx, runner.Config{
 		Bucket:      o.bucket,
 		Workflow:    o.workflow,

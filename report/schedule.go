@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// DefaultRewriteInterval is how often a run rewrites its report at most
+// (the journal holds the progress in between).
+const DefaultRewriteInterval = time.Minute
+
 // RewriteEvery rewrites the report from its journal while a run goes on:
 // every d, or ten times as long as the last rewrite took if that is longer
 // (a rewrite reads the whole journal, so on a huge run it must stay a small
