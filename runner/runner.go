@@ -1,6 +1,9 @@
 // Package runner triggers the workflow for every object of a source: one
 // shared rate limiter, a bounded number of calls in flight, retries with
-// full-jitter backoff, and the rules that end a run early.
+// full-jitter backoff, and the rules that end a run early. It also looks up
+// the executions of a report's instances (Status). It knows nothing of the
+// wire: it declares what it needs of the service (Service, Describer) and
+// what an answer means (Outcome, Failure) in its own terms.
 package runner
 
 import (
