@@ -31,7 +31,9 @@ Examples:
 `
 
 // demoSections lays out the flags of `wftrigger demo` in its help.
-var demoSections = []helpSection{{"Flags", []string{"objects N", "dir DIR"}}}
+func demoSections() []helpSection {
+	return []helpSection{{"Flags", []string{"objects N", "dir DIR"}}}
+}
 
 // defaultDemoObjects is how many keys the demo backfills.
 const defaultDemoObjects = 3000
@@ -50,7 +52,7 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 		dir     string
 	)
 	fs := demoFlags(&objects, &dir)
-	if err := parseFlags(fs, args, env.stdout, env.stderr, demoHead, demoSections, ""); err != nil {
+	if err := parseFlags(fs, args, env.stdout, env.stderr, demoHead, demoSections(), ""); err != nil {
 		return err
 	}
 	if objects < 1 {

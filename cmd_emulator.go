@@ -36,10 +36,12 @@ Examples:
 `
 
 // emulatorSections lays out the flags of `wftrigger emulator` in its help.
-var emulatorSections = []helpSection{
-	{"Flags", []string{"listen ADDR", "secret-id ID", "secret-key KEY", "session-token T", "bucket NAME-APPID",
-		"workflow LIST", "deny-prefix LIST", "objects N", "objects-file PATH", "error-rate F", "slowdown-rate F",
-		"reset-rate F", "qps R", "latency D", "list-error-rate F", "execution-delay D", "auth-style S"}},
+func emulatorSections() []helpSection {
+	return []helpSection{
+		{"Flags", []string{"listen ADDR", "secret-id ID", "secret-key KEY", "session-token T", "bucket NAME-APPID",
+			"workflow LIST", "deny-prefix LIST", "objects N", "objects-file PATH", "error-rate F", "slowdown-rate F",
+			"reset-rate F", "qps R", "latency D", "list-error-rate F", "execution-delay D", "auth-style S"}},
+	}
 }
 
 // emulatorOptions are the flags of `wftrigger emulator`.
@@ -79,7 +81,7 @@ func emulatorFlags(o *emulatorOptions) *flag.FlagSet {
 func emulatorCommand(ctx context.Context, args []string, env environment) error {
 	o := emulatorOptions{cfg: emulator.Config{Seed: time.Now().UnixNano()}}
 	fs := emulatorFlags(&o)
-	if err := parseFlags(fs, args, env.stdout, env.stderr, emulatorHead, emulatorSections, "wftrigger emulator --listen 127.0.0.1:9000"); err != nil {
+	if err := parseFlags(fs, args, env.stdout, env.stderr, emulatorHead, emulatorSections(), "wftrigger emulator --listen 127.0.0.1:9000"); err != nil {
 		return err
 	}
 	var ok bool

@@ -45,13 +45,15 @@ Examples:
 `
 
 // runSections lays out the flags of `wftrigger run` in its help.
-var runSections = []helpSection{
-	{"Source (exactly one)", []string{"manifest PATH", "format F", "prefix PREFIX"}},
-	{"Target", []string{"bucket NAME-APPID", "region REGION", "workflow ID", "ci-endpoint URL", "cos-endpoint URL"}},
-	{"Filters", []string{"suffix LIST", "modified-after TIME", "limit N", "shard I/N"}},
-	{"Pace", []string{"concurrency N", "qps R", "adaptive", "max-attempts N", "timeout D", "max-failures N|P%"}},
-	{"Report", []string{"report PATH", "fresh", "dry-run"}},
-	{"Output", []string{"progress MODE", "log-format F", "metrics-file PATH"}},
+func runSections() []helpSection {
+	return []helpSection{
+		{"Source (exactly one)", []string{"manifest PATH", "format F", "prefix PREFIX"}},
+		{"Target", []string{"bucket NAME-APPID", "region REGION", "workflow ID", "ci-endpoint URL", "cos-endpoint URL"}},
+		{"Filters", []string{"suffix LIST", "modified-after TIME", "limit N", "shard I/N"}},
+		{"Pace", []string{"concurrency N", "qps R", "adaptive", "max-attempts N", "timeout D", "max-failures N|P%"}},
+		{"Report", []string{"report PATH", "fresh", "dry-run"}},
+		{"Output", []string{"progress MODE", "log-format F", "metrics-file PATH"}},
+	}
 }
 
 // runOptions are the flags of `wftrigger run`.
@@ -115,7 +117,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) {
 	var o runOptions
 	fs := runFlags(&o)
-	if err := parseFlags(fs, args, stdout, stderr, runHead, runSections, ""); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr, runHead, runSections(), ""); err != nil {
 		return o, err
 	}
 	fs.Visit(func(f *flag.Flag) {

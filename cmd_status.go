@@ -28,8 +28,10 @@ Examples:
 `
 
 // statusSections lays out the flags of `wftrigger status` in its help.
-var statusSections = []helpSection{
-	{"Flags", []string{"report PATH", "wait", "interval D", "concurrency N", "qps R", "region REGION", "ci-endpoint URL"}},
+func statusSections() []helpSection {
+	return []helpSection{
+		{"Flags", []string{"report PATH", "wait", "interval D", "concurrency N", "qps R", "region REGION", "ci-endpoint URL"}},
+	}
 }
 
 // statusOptions are the flags of `wftrigger status`.
@@ -57,7 +59,7 @@ func statusFlags(o *statusOptions) *flag.FlagSet {
 func statusCommand(ctx context.Context, args []string, env environment) error {
 	var o statusOptions
 	fs := statusFlags(&o)
-	if err := parseFlags(fs, args, env.stdout, env.stderr, statusHead, statusSections, "wftrigger status --report wftrigger-report.json"); err != nil {
+	if err := parseFlags(fs, args, env.stdout, env.stderr, statusHead, statusSections(), "wftrigger status --report wftrigger-report.json"); err != nil {
 		return err
 	}
 	if o.concurrency < 1 || o.qps <= 0 || o.interval <= 0 {

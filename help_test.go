@@ -33,10 +33,10 @@ func commandHelps() map[string]struct {
 			help     string
 		}{fs, sections, commandHelp(head, fs, sections)}
 	}
-	add("run", runHead, runFlags(&ro), runSections)
-	add("status", statusHead, statusFlags(&so), statusSections)
-	add("emulator", emulatorHead, emulatorFlags(&eo), emulatorSections)
-	add("demo", demoHead, demoFlags(&objects, &dir), demoSections)
+	add("run", runHead, runFlags(&ro), runSections())
+	add("status", statusHead, statusFlags(&so), statusSections())
+	add("emulator", emulatorHead, emulatorFlags(&eo), emulatorSections())
+	add("demo", demoHead, demoFlags(&objects, &dir), demoSections())
 	return out
 }
 
