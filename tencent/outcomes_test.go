@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -59,12 +60,20 @@ func TestUnreachableEndpoint(t *testing.T) {
 	}
 	closed := "http://" + ln.Addr().String()
 	ln.Close()
-	c := newTestClient(t, closed, testCreds)
-	var last error
-	for range unreachableAfter {
-		_, last = c.Trigger(context.Background(), TriggerInput{WorkflowID: "w", Key: "k"})
-	}
-	if ClassOf(last) != Fatal || Uncertain(last) || !strings.Contains(last.Error(), closed) {
-		t.Fatalf("Trigger #%d to a closed port = %v (%v), want fatal, naming %s", unreachableAfter, last, ClassOf(last), closed)
+	untrusted := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("a request reached a server whose certificate the client does not trust")
+	}))
+	defer untrusted.Close()
+	for name, endpoint := range map[string]string{"connection refused": closed, "TLS failure": untrusted.URL} {
+		t.Run(name, func(t *testing.T) {
+			c := newTestClient(t, endpoint, testCreds)
+			var last error
+			for range unreachableAfter {
+				_, last = c.Trigger(context.Background(), TriggerInput{WorkflowID: "w", Key: "k"})
+			}
+			if ClassOf(last) != Fatal || Uncertain(last) || !strings.Contains(last.Error(), strings.TrimPrefix(endpoint, "http")) {
+				t.Fatalf("Trigger #%d to %s = %v (%v), want fatal, naming the endpoint", unreachableAfter, endpoint, last, ClassOf(last))
+			}
+		})
 	}
 }
