@@ -19,7 +19,9 @@ import (
 	"github.com/wftrigger/wftrigger/tencent"
 )
 
-const runUsage = `Usage: wftrigger run [flags]
+// runHead is the start of `wftrigger run -h`; the flags follow, from the
+// FlagSet (runFlags).
+const runHead = `Usage: wftrigger run [flags]
 
 Triggers the workflow for every object of a source (a manifest file, or a
 listing of a bucket prefix) and keeps a JSON report. Rerunning the same
@@ -40,50 +42,19 @@ Examples:
   wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… \
       --manifest cos://inventory-1250000000/inv/1250000000/media/daily/20261120/manifest.json \
       --modified-after 2026-01-01 --dry-run
-
-Source (exactly one):
-  --manifest PATH        manifest file (.csv .jsonl .ndjson .txt, COS inventory manifest.json,
-                         any of them .gz; cos://BUCKET-APPID/KEY for an inventory in a bucket;
-                         - for standard input)
-  --format F             csv, jsonl, txt or inventory (default: by the file name)
-  --prefix PREFIX        list the bucket under PREFIX ("" lists the whole bucket)
-
-Target:
-  --bucket NAME-APPID    the bucket (required)
-  --region REGION        e.g. ap-guangzhou (required unless both endpoints are given)
-  --workflow ID          the workflow (required unless every manifest row names its own)
-  --ci-endpoint URL      default https://NAME-APPID.ci.REGION.myqcloud.com
-  --cos-endpoint URL     default https://NAME-APPID.cos.REGION.myqcloud.com
-
-Filters:
-  --suffix LIST          keep keys ending in one of these, case-insensitive (.mp4,.mov)
-  --modified-after TIME  keep objects modified after TIME (RFC 3339 or YYYY-MM-DD;
-                         listing and inventory sources)
-  --limit N              trigger at most N objects (those already succeeded, duplicates
-                         and invalid rows do not count: a rerun goes on where it stopped)
-  --shard I/N            keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):
-                         every key lands in exactly one of N shards
-
-Pace:
-  --concurrency N        calls in flight (default 16)
-  --qps R                ceiling on calls a second, 0 for none (default 50)
-  --adaptive             cut the rate 30% after a second in which 5% of the answers were
-                         throttling; 5 s after a cut, raise it by 5% of --qps a second
-                         (default true; --adaptive=false to turn off)
-  --max-attempts N       calls per object at most (default 5)
-  --timeout D            per call (default 30s)
-  --max-failures N|P%    abort when more objects failed (default 50%, judged after 100)
-
-Report:
-  --report PATH          the report (default wftrigger-report.json)
-  --fresh                set an existing report aside and start over
-  --dry-run              read and check the whole source, trigger nothing
-
-Output:
-  --progress MODE        auto, bar, log or none (default auto)
-  --log-format F         text or json (default text)
-  --metrics-file PATH    write Prometheus textfile metrics there
 `
+
+// runSections lays out the flags of `wftrigger run` in its help.
+func runSections() []helpSection {
+	return []helpSection{
+		{"Source (exactly one)", []string{"manifest PATH", "format F", "prefix PREFIX"}},
+		{"Target", []string{"bucket NAME-APPID", "region REGION", "workflow ID", "ci-endpoint URL", "cos-endpoint URL"}},
+		{"Filters", []string{"suffix LIST", "modified-after TIME", "limit N", "shard I/N"}},
+		{"Pace", []string{"concurrency N", "qps R", "adaptive", "max-attempts N", "timeout D", "max-failures N|P%"}},
+		{"Report", []string{"report PATH", "fresh", "dry-run"}},
+		{"Output", []string{"progress MODE", "log-format F", "metrics-file PATH"}},
+	}
+}
 
 // runOptions are the flags of `wftrigger run`.
 type runOptions struct {
@@ -105,37 +76,49 @@ type runOptions struct {
 	threshold                        runner.Threshold
 }
 
+// Output defaults of `wftrigger run`: main owns the output.
+const (
+	defaultProgress  = "auto"
+	defaultLogFormat = "text"
+)
+
+// runFlags defines the flags of `wftrigger run` into o, once: their
+// defaults are the owning packages' constants, their usage strings make the
+// help.
+func runFlags(o *runOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&o.manifest, "manifest", "", "manifest file (.csv .jsonl .ndjson .txt, COS inventory manifest.json,\nany of them .gz; cos://BUCKET-APPID/KEY for an inventory in a bucket;\n- for standard input)")
+	fs.StringVar(&o.format, "format", "", "csv, jsonl, txt or inventory (by default: by the file name)")
+	fs.StringVar(&o.prefix, "prefix", "", "list the bucket under PREFIX (\"\" lists the whole bucket)")
+	fs.StringVar(&o.bucket, "bucket", "", "the bucket (required)")
+	fs.StringVar(&o.region, "region", "", "e.g. ap-guangzhou (required unless both endpoints are given)")
+	fs.StringVar(&o.workflow, "workflow", "", "the workflow (required unless every manifest row names its own)")
+	fs.StringVar(&o.ciEndpoint, "ci-endpoint", "", "by default https://NAME-APPID.ci.REGION.myqcloud.com")
+	fs.StringVar(&o.cosEndpoint, "cos-endpoint", "", "by default https://NAME-APPID.cos.REGION.myqcloud.com")
+	fs.StringVar(&o.suffix, "suffix", "", "keep keys ending in one of these, case-insensitive (.mp4,.mov)")
+	fs.StringVar(&o.modifiedAfter, "modified-after", "", "keep objects modified after TIME (RFC 3339 or YYYY-MM-DD;\nlisting and inventory sources)")
+	fs.IntVar(&o.limit, "limit", 0, "trigger at most N objects (those already succeeded, duplicates\nand invalid rows do not count: a rerun goes on where it stopped)")
+	fs.StringVar(&o.shard, "shard", "", "keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):\nevery key lands in exactly one of N shards")
+	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "calls in flight")
+	fs.Float64Var(&o.qps, "qps", runner.DefaultQPS, "ceiling on calls a second, 0 for none")
+	fs.BoolVar(&o.adaptive, "adaptive", true, "cut the rate 30% after a second in which 5% of the answers were\nthrottling; 5 s after a cut, raise it by 5% of --qps a second\n(--adaptive=false to turn off)")
+	fs.IntVar(&o.maxAttempts, "max-attempts", runner.DefaultMaxAttempts, "calls per object at most")
+	fs.DurationVar(&o.timeout, "timeout", runner.DefaultTimeout, "per call")
+	fs.StringVar(&o.maxFailures, "max-failures", runner.DefaultMaxFailures, "abort when more objects failed (a percentage is judged after 100)")
+	fs.StringVar(&o.reportPath, "report", report.DefaultPath, "the report")
+	fs.BoolVar(&o.fresh, "fresh", false, "set an existing report aside and start over")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read and check the whole source, trigger nothing")
+	fs.StringVar(&o.progress, "progress", defaultProgress, "auto, bar, log or none")
+	fs.StringVar(&o.logFormat, "log-format", defaultLogFormat, "text or json")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus textfile metrics there")
+	return fs
+}
+
 func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) {
 	var o runOptions
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	fs.StringVar(&o.manifest, "manifest", "", "")
-	fs.StringVar(&o.format, "format", "", "")
-	fs.StringVar(&o.prefix, "prefix", "", "")
-	fs.StringVar(&o.bucket, "bucket", "", "")
-	fs.StringVar(&o.region, "region", "", "")
-	fs.StringVar(&o.workflow, "workflow", "", "")
-	fs.StringVar(&o.ciEndpoint, "ci-endpoint", "", "")
-	fs.StringVar(&o.cosEndpoint, "cos-endpoint", "", "")
-	fs.StringVar(&o.suffix, "suffix", "", "")
-	fs.StringVar(&o.modifiedAfter, "modified-after", "", "")
-	fs.IntVar(&o.limit, "limit", 0, "")
-	fs.StringVar(&o.shard, "shard", "", "")
-	fs.IntVar(&o.concurrency, "concurrency", 16, "")
-	fs.Float64Var(&o.qps, "qps", 50, "")
-	fs.BoolVar(&o.adaptive, "adaptive", true, "")
-	fs.IntVar(&o.maxAttempts, "max-attempts", 5, "")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "")
-	fs.StringVar(&o.maxFailures, "max-failures", "50%", "")
-	fs.StringVar(&o.reportPath, "report", "wftrigger-report.json", "")
-	fs.BoolVar(&o.fresh, "fresh", false, "")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "")
-	fs.StringVar(&o.progress, "progress", "auto", "")
-	fs.StringVar(&o.logFormat, "log-format", "text", "")
-	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
-	if err := fs.Parse(args); err != nil {
-		return o, flagError(err, stdout, stderr, "run", runUsage)
+	fs := runFlags(&o)
+	if err := parseFlags(fs, args, stdout, stderr, runHead, runSections(), ""); err != nil {
+		return o, err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -299,8 +282,8 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	}
 
 	var c runner.Counters
-	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: estimateTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
-	stopCompaction := compactEvery(ctx, rep, time.Minute, logger)
+	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: progressTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
+	stopCompaction := rep.RewriteEvery(ctx, report.DefaultRewriteInterval, logger)
 	runErr := runner.Run(ctx, runner.Config{
 		Bucket:      o.bucket,
 		Workflow:    o.workflow,
@@ -468,57 +451,11 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// compactEvery rewrites the report from the journal while the run goes on:
-// every d, or ten times as long as the last rewrite took if that is longer
-// (a rewrite reads the whole journal, so on a huge run it must stay a small
-// share of the work). The returned func stops it.
-func compactEvery(ctx context.Context, rep *report.Report, d time.Duration, logger *slog.Logger) func() {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		wait := d
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			start := time.Now()
-			if err := rep.Compact(); err != nil {
-				logger.Warn("rewrite report", "error", err)
-			}
-			wait = max(d, 10*time.Since(start))
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
-// estimateTotal counts the lines of a plain local manifest, for the progress
-// output's total; 0 when unknown or not shown.
-func estimateTotal(o runOptions) int64 {
-	if o.progress == "none" || !o.manifestSet || o.manifest == "-" || strings.HasSuffix(o.manifest, ".gz") || o.manifestFormat() == manifest.FormatInventory || o.limit > 0 || o.shard != "" || o.suffix != "" {
+// progressTotal is the progress output's total: the rows of a plain local
+// manifest, 0 when unknown or when filters make it meaningless.
+func progressTotal(o runOptions) int64 {
+	if o.progress == "none" || !o.manifestSet || o.limit > 0 || o.shard != "" || o.suffix != "" {
 		return 0
 	}
-	f, err := os.Open(o.manifest)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	var n int64
-	buf := make([]byte, 256<<10)
-	for {
-		k, err := f.Read(buf)
-		for _, b := range buf[:k] {
-			if b == '\n' {
-				n++
-			}
-		}
-		if err != nil {
-			if strings.HasSuffix(strings.ToLower(o.manifest), ".csv") && n > 0 {
-				n-- // most CSV manifests have a header
-			}
-			return n
-		}
-	}
+	return manifest.EstimateRows(o.manifest, o.format)
 }

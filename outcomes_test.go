@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,12 +83,7 @@ func TestSignatureExpiredResignedOnceThenClockHint(t *testing.T) {
 }
 
 func TestUnreachableEndpointStopsRun(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	ln.Close()
+	const closed = "http://127.0.0.1:1" // nothing listens on port 1
 	dir := t.TempDir()
 	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(500))
 	code, stdout, stderr := wftrigger(t, runArgs(closed, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--concurrency", "8")...)

@@ -14,7 +14,10 @@ import (
 // *runner.Failure that says what the answer means.
 type service struct{ c *tencent.Client }
 
-var _ runner.Service = service{}
+var (
+	_ runner.Service   = service{}
+	_ runner.Describer = service{}
+)
 
 // Trigger calls TriggerWorkflow.
 func (s service) Trigger(ctx context.Context, in runner.TriggerInput) (runner.TriggerResult, error) {
@@ -46,6 +49,19 @@ func (s service) ListExecutions(ctx context.Context, workflowID string, start, e
 		out[i] = runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}
 	}
 	return out, page.NextToken, nil
+}
+
+// DescribeExecution looks up one instance's execution.
+func (s service) DescribeExecution(ctx context.Context, runID string) (runner.Execution, error) {
+	x, err := s.c.DescribeExecution(ctx, runID)
+	if err != nil {
+		return runner.Execution{}, failure(err)
+	}
+	out := runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}
+	for _, t := range x.Tasks {
+		out.Tasks = append(out.Tasks, runner.Task{Type: t.Type, State: t.State, JobID: t.JobID, Code: t.Code, Message: t.Message})
+	}
+	return out, nil
 }
 
 // failure turns an error of the client into a *runner.Failure: the outcome

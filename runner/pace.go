@@ -87,12 +87,6 @@ const (
 	// the memory and climbs as after a cut from it, so the rate finds the
 	// quota again within seconds of an outage's end.
 	paceRestartShare = 0.1
-
-	// DefaultMinQPS is the lowest rate the adaptive pacer cuts to when
-	// Config.MinQPS is 0 (or --qps, when that is lower): the calls that
-	// tell a service that is throttling everything from one that has
-	// come back.
-	DefaultMinQPS = 1.0
 )
 
 // paceCubicC is CUBIC's c, in the relative form: (1−β)/K³ per s³.

@@ -18,10 +18,28 @@ type Policy struct {
 	Timeout     time.Duration
 }
 
-// DefaultPolicy is the contract's default: 5 attempts, backoff 100 ms to 20 s,
-// 30 s a call.
+// DefaultPolicy is the contract's default: DefaultMaxAttempts attempts,
+// backoff from DefaultBackoffBase to DefaultBackoffCap, DefaultTimeout a call.
 func DefaultPolicy() Policy {
-	return Policy{MaxAttempts: 5, Base: 100 * time.Millisecond, Cap: 20 * time.Second, Timeout: 30 * time.Second}
+	return Policy{MaxAttempts: DefaultMaxAttempts, Base: DefaultBackoffBase, Cap: DefaultBackoffCap, Timeout: DefaultTimeout}
+}
+
+// withDefaults fills the zero fields of p from DefaultPolicy.
+func (p Policy) withDefaults() Policy {
+	d := DefaultPolicy()
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	if p.Base <= 0 {
+		p.Base = d.Base
+	}
+	if p.Cap <= 0 {
+		p.Cap = d.Cap
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = d.Timeout
+	}
+	return p
 }
 
 // Backoff is the pause before attempt n+1 after attempt n (n ≥ 1) failed with err.

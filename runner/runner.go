@@ -3,7 +3,10 @@
 // number of calls in flight, retries with full-jitter backoff (throttled
 // answers use up no attempt), objects whose answer was lost parked and
 // looked up in batches before any second call, and the rules that end a
-// run early.
+// run early. It also looks up the executions of a report's instances
+// (Status). It knows nothing of the wire: it declares what it needs of the
+// service (Service, Describer) and what an answer means (Outcome, Failure)
+// in its own terms.
 package runner
 
 import (
@@ -36,21 +39,21 @@ var _ Ledger = (*report.Report)(nil)
 type Config struct {
 	Bucket      string  // NAME-APPID: a row that names another bucket is invalid
 	Workflow    string  // the workflow of rows that name none
-	Concurrency int     // calls in flight at most
+	Concurrency int     // calls in flight at most; 0: DefaultConcurrency
 	QPS         float64 // ceiling on calls a second; 0: none
 	Adaptive    bool    // lower the rate when throttled, raise it back after
-	Policy      Policy
+	Policy      Policy  // zero fields: DefaultPolicy's
 	MaxFailures Threshold
 	// Grace is how long calls in flight may finish once the run stops
-	// (signal, fatal error); default 10 s.
+	// (signal, fatal error); default DefaultGrace.
 	Grace time.Duration
 	// Lookback widens the execution look-up window before the uncertain
 	// call (and, for the window listing, after the last one), for clock
-	// skew between this machine and the service; default 5 min.
+	// skew between this machine and the service; default DefaultLookback.
 	Lookback time.Duration
 	// LookupDelay is the least time between a call whose outcome is unknown
 	// and the look-up of its object in the execution list, for a list that
-	// may lag behind the triggers; default 2 s.
+	// may lag behind the triggers; default DefaultLookupDelay.
 	LookupDelay time.Duration
 	// MinQPS is the adaptive pacer's floor, the rate it never cuts below;
 	// default DefaultMinQPS (or QPS, when lower).
@@ -252,21 +255,20 @@ func (r *run) newTask(obj object) *task {
 	return t
 }
 
+// withDefaults fills the zero fields of cfg with the Default constants.
 func (cfg Config) withDefaults() Config {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+		cfg.Concurrency = DefaultConcurrency
 	}
-	if cfg.Policy.MaxAttempts <= 0 {
-		cfg.Policy.MaxAttempts = 1
-	}
+	cfg.Policy = cfg.Policy.withDefaults()
 	if cfg.Grace <= 0 {
-		cfg.Grace = 10 * time.Second
+		cfg.Grace = DefaultGrace
 	}
 	if cfg.Lookback <= 0 {
-		cfg.Lookback = 5 * time.Minute
+		cfg.Lookback = DefaultLookback
 	}
 	if cfg.LookupDelay <= 0 {
-		cfg.LookupDelay = 2 * time.Second
+		cfg.LookupDelay = DefaultLookupDelay
 	}
 	if cfg.GiveUpThrottled <= 0 {
 		cfg.GiveUpThrottled = DefaultGiveUpThrottled
@@ -353,10 +355,6 @@ func (r *run) record(e report.Entry) error {
 	}
 	return nil
 }
-
-// DefaultGiveUpThrottled is how long every answer may be throttled before
-// the run gives up (the contract's 5 minutes).
-const DefaultGiveUpThrottled = 5 * time.Minute
 
 // process brings one object to a final state, or parks it for a look-up:
 // it calls TriggerWorkflow until the call succeeds, fails for good, the run

@@ -214,18 +214,16 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, fres
 	}
 	req.Header["Content-Length"] = c.zero // net/http sends Content-Length: 0 for an empty POST
 
-	var ea [3]entry
-	params := ea[:0]
-	if in.Name != "" {
-		params = append(params, entry{"name", in.Name})
-	}
-	params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
-	headers := []entry{{"content-length", "0"}, {"host", e.hostHeader}}
-	if c.token != nil {
-		headers = append(headers, entry{"x-cos-security-token", c.token[0]})
-	}
 	if c.creds.SecretID != "" {
-		req.Header["Authorization"] = []string{c.key(fresh).authorization(c.creds.SecretID, http.MethodPost, e.trigger, params, headers)}
+		// The parameters as the query holds them, decoded: no need to
+		// parse the query back.
+		var ea [3]entry
+		params := ea[:0]
+		if in.Name != "" {
+			params = append(params, entry{"name", in.Name})
+		}
+		params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
+		c.key(fresh).signRequest(req, c.creds.SecretID, params, nil)
 	}
 
 	resp, err := c.http.Do(req)
@@ -352,7 +350,7 @@ func (c *Client) sendGet(ctx context.Context, op string, e *endpoint, path, rawP
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if c.creds.SecretID != "" {
-		c.key(fresh).signRequest(req, c.creds.SecretID, nil)
+		c.key(fresh).signRequest(req, c.creds.SecretID, nil, nil)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -6,43 +6,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 )
-
-func TestOutcomeTable(t *testing.T) {
-	tests := []struct {
-		status    int
-		code      string
-		msg       string
-		class     Class
-		throttled bool
-	}{
-		{401, "SecretidNotExist", "", Fatal, false},
-		{401, "InvalidAuthorization", "", Fatal, false},
-		{401, "MissingAuthorization", "", Fatal, false},
-		{401, "SignatureExpired", "", Retryable, false}, // one answer: a fresh signature may do
-		{401, "AccessDenied", "", Permanent, false},
-		{400, "ResourceNotFound", "input object not found", Permanent, false},
-		{429, "", "", Retryable, true},
-		{503, "", "", Retryable, true},
-		{503, "SlowDown", "", Retryable, true},
-		{400, "RequestLimitExceeded", "", Retryable, true},
-		{503, "ServiceUnavailable", "", Retryable, true},
-		{500, "InternalError", "", Retryable, false},
-		{403, "AccessDenied", "Request has expired", Retryable, false},
-	}
-	for _, tt := range tests {
-		e := &APIError{Op: "trigger", HTTPStatus: tt.status, Code: tt.code, Message: tt.msg}
-		if got := e.Class(); got != tt.class {
-			t.Errorf("Class(%d %s %q) = %v, want %v", tt.status, tt.code, tt.msg, got, tt.class)
-		}
-		if got := Throttled(e); got != tt.throttled {
-			t.Errorf("Throttled(%d %s) = %v, want %v", tt.status, tt.code, got, tt.throttled)
-		}
-	}
-}
 
 func TestSignatureExpiredResignedOnce(t *testing.T) {
 	for _, code := range []string{"SignatureExpired", "RequestTimeTooSkewed"} {
@@ -92,12 +60,20 @@ func TestUnreachableEndpoint(t *testing.T) {
 	}
 	closed := "http://" + ln.Addr().String()
 	ln.Close()
-	c := newTestClient(t, closed, testCreds)
-	var last error
-	for range unreachableAfter {
-		_, last = c.Trigger(context.Background(), TriggerInput{WorkflowID: "w", Key: "k"})
-	}
-	if ClassOf(last) != Fatal || Uncertain(last) || !strings.Contains(last.Error(), closed) {
-		t.Fatalf("Trigger #%d to a closed port = %v (%v), want fatal, naming %s", unreachableAfter, last, ClassOf(last), closed)
+	untrusted := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("a request reached a server whose certificate the client does not trust")
+	}))
+	defer untrusted.Close()
+	for name, endpoint := range map[string]string{"connection refused": closed, "TLS failure": untrusted.URL} {
+		t.Run(name, func(t *testing.T) {
+			c := newTestClient(t, endpoint, testCreds)
+			var last error
+			for range unreachableAfter {
+				_, last = c.Trigger(context.Background(), TriggerInput{WorkflowID: "w", Key: "k"})
+			}
+			if ClassOf(last) != Fatal || Uncertain(last) || !strings.Contains(last.Error(), strings.TrimPrefix(endpoint, "http")) {
+				t.Fatalf("Trigger #%d to %s = %v (%v), want fatal, naming the endpoint", unreachableAfter, endpoint, last, ClassOf(last))
+			}
+		})
 	}
 }
