@@ -231,7 +231,12 @@ func (r *run) resolveBatch(batch []*task) error {
 		})
 	}
 	err := g.Wait()
-	if err == nil && len(missed) > 0 {
+	switch {
+	case err != nil:
+		// The run is ending: the objects not found by name are recorded
+		// as they stand (uncertain) with the rest of what is parked.
+		repark = append(repark, missed...)
+	case len(missed) > 0:
 		var a, rp []*task
 		a, rp, err = r.resolveByWindow(missed)
 		again, repark = append(again, a...), append(repark, rp...)
