@@ -53,6 +53,12 @@ const (
 	// of throttled answers the pacer is meant to stay below.
 	paceCutShare = 0.02
 
+	// After a cut, the next window does not cut again (unless nothing at
+	// all was accepted): its throttled answers are the last of the
+	// overshoot (a quota counted per second stays spent until the second
+	// ends, whatever the rate now; calls were in flight), and a second cut
+	// would be from an accepted rate that says nothing of the quota.
+
 	// paceCutMin is the fewest throttled answers that cut: one alone, at
 	// the quota's edge, only holds the limit where it is (see answer).
 	// Without it a quota of 50/s would cut on each stray answer that a
@@ -104,6 +110,7 @@ type controller struct {
 	wmax      float64   // the accepted rate at the last cut
 	lastCut   time.Time // zero before the first cut
 	plateau   bool      // the climb since the last cut reached wmax
+	justCut   bool      // the window that ended last was a cut
 
 	winStart           time.Time
 	answers, throttled int
@@ -146,8 +153,11 @@ func (c *controller) answer(now time.Time, throttled bool) (float64, *paceEvent)
 	throttledN := c.throttled
 	c.winStart, c.answers, c.throttled = now, 0, 0
 
+	justCut := c.justCut
+	c.justCut = false
 	switch {
-	case throttledN >= paceCutMin && share >= paceCutShare:
+	case throttledN >= paceCutMin && share >= paceCutShare && (!justCut || accepted == 0):
+		c.justCut = true
 		prev := c.limit
 		c.lastCut, c.plateau = now, false
 		if accepted < paceRestartShare*prev {

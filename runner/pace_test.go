@@ -198,7 +198,8 @@ func TestPacerNeverAboveQPS(t *testing.T) {
 }
 
 // TestPacerOneCutPerWindow: a window full of throttled answers cuts once,
-// from the accepted rate, however many answers it holds.
+// from the accepted rate, however many answers it holds; the window after
+// a cut does not cut again.
 func TestPacerOneCutPerWindow(t *testing.T) {
 	p, clock, start := newSimPacer(1000, 0, true)
 	// Slow start, every answer accepted: the limit grows by half each window.
@@ -233,6 +234,22 @@ func TestPacerOneCutPerWindow(t *testing.T) {
 	}
 	if got := p.Limit(); math.Abs(got-want) > 1 {
 		t.Errorf("throttled answers inside the window after a cut: %v, want still %v", got, want)
+	}
+	// The next window, 20% throttled (the tail of the overshoot), does not
+	// cut again; the one after, still throttled, does.
+	window := func(from time.Time, n int) {
+		for i := range n {
+			*clock = from.Add(time.Duration(i+1) * time.Second / time.Duration(n))
+			p.Answered(i%5 == 0)
+		}
+	}
+	window(base.Add(time.Second), 280)
+	if got := p.Limit(); math.Abs(got-want) > 1 {
+		t.Errorf("the window after a cut, 20%% throttled: %v, want still %v", got, want)
+	}
+	window(base.Add(2*time.Second), 280)
+	if got := p.Limit(); got >= want-1 {
+		t.Errorf("the second window after a cut, 20%% throttled: %v, want a cut below %v", got, want)
 	}
 }
 

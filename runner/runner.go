@@ -244,7 +244,7 @@ func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan
 
 // newTask starts the way of one admitted object through the run.
 func (r *run) newTask(obj object) *task {
-	t := &task{obj: obj,
+	t := &task{
 		e:  report.Entry{Key: obj.row.Key, WorkflowID: obj.row.WorkflowID, Name: obj.row.Name},
 		in: TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name},
 	}

@@ -38,7 +38,6 @@ var errTooManyPages = errors.New("too many pages")
 // task is one object on its way through the run, with what its calls so
 // far have taught.
 type task struct {
-	obj          object
 	e            report.Entry
 	in           TriggerInput
 	dispatchedAt time.Time // the first call of this run, zero before
