@@ -72,3 +72,61 @@ func TestSpoolFileCloseRemoves(t *testing.T) {
 	}
 	checkNoSpool(t, dir, "after Close")
 }
+
+// benchData is 100 MB of bytes that do not compress, like a gzip file.
+func benchData(b *testing.B) []byte {
+	b.Helper()
+	data := make([]byte, 100<<20)
+	x := uint64(88172645463325252)
+	for i := 0; i+8 <= len(data); i += 8 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		for j := 0; j < 8; j++ {
+			data[i+j] = byte(x >> (8 * j))
+		}
+	}
+	return data
+}
+
+// BenchmarkSpool100MB is the cost of spooling a fetched 100 MB data file
+// (copy to a temporary file and md5) before it is parsed:
+// go test -run '^$' -bench Spool100MB -benchtime 5x ./manifest
+func BenchmarkSpool100MB(b *testing.B) {
+	data := benchData(b)
+	dir := b.TempDir()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f, _, _, err := spool(dir, bytes.NewReader(data), -1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
+// BenchmarkHashFile100MB is the cost of hashing a local 100 MB data file
+// (in the page cache) before it is parsed:
+// go test -run '^$' -bench HashFile100MB -benchtime 5x ./manifest
+func BenchmarkHashFile100MB(b *testing.B) {
+	data := benchData(b)
+	p := filepath.Join(b.TempDir(), "d.csv.gz")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f, err := os.Open(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := hashFile(f); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
