@@ -32,6 +32,8 @@ type inventoryManifest struct {
 	Files      *[]inventoryFile `json:"files"`
 }
 
+// inventoryFile is one entry of a manifest's files: a data file, the size
+// and md5 it must have, and where it is found.
 type inventoryFile struct {
 	Key         string          `json:"key"`
 	Size        json.RawMessage `json:"size"`
@@ -150,7 +152,8 @@ func (f *inventoryFile) parseChecks() error {
 }
 
 // verify checks a data file's n bytes and their md5 against the manifest;
-// more is true when the file has more than n bytes, not all of them read.
+// more is true when the file is longer than the manifest's size (and was
+// not read beyond it).
 func (f *inventoryFile) verify(n int64, more bool, sum []byte) error {
 	if f.size >= 0 && (n != f.size || more) {
 		has := fmt.Sprintf("%d bytes", n)
