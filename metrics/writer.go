@@ -9,8 +9,8 @@ import (
 )
 
 // DefaultInterval is how often a [Writer] rewrites the file while a run goes
-// on: the contract's 15 s, a quarter of a usual one-minute scrape-and-alert
-// resolution, and a few KiB written each time.
+// on: the contract's 15 s, the usual scrape interval (a dashboard sees each
+// write), for a few KiB written each time.
 const DefaultInterval = 15 * time.Second
 
 // Writer rewrites one metrics file while a run goes on, and once at its end
@@ -31,8 +31,8 @@ type Writer struct {
 	done     chan struct{} // closed when the periodic loop has returned
 }
 
-// Start writes snapshot() to path at once and then every every (at most
-// DefaultInterval when every is not positive), as a running run's file
+// Start writes snapshot() to path at once and then once an interval of
+// every (DefaultInterval when every is not positive), as a running run's file
 // (Snapshot.Running is set, whatever snapshot returns), until ctx is done or
 // [Writer.Stop] is called. A failed periodic write is passed to onError (when
 // not nil) and the writing goes on: the next write may succeed. snapshot is
