@@ -474,3 +474,112 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("endpoints written although none were given:\n%s", b)
 	}
 }
+
+// setUpExecutions writes a report whose three succeeded entries have
+// executions Failed, Success and none.
+func setUpExecutions(t *testing.T, path string) {
+	t.Helper()
+	r := mustOpen(t, path)
+	mustRecord(t, r,
+		Entry{Key: "failed-exec", Status: Succeeded, InstanceID: "i1", RequestID: "r1"},
+		Entry{Key: "ok-exec", Status: Succeeded, InstanceID: "i2"},
+		Entry{Key: "no-exec", Status: Succeeded, InstanceID: "i3"},
+		Entry{Key: "trigger-failed", Status: Failed, Error: &Error{Code: "X", Message: "x"}},
+	)
+	mustClose(t, r, true)
+	err := Rewrite(path, func(e *Entry) error {
+		switch e.Key {
+		case "failed-exec":
+			e.Execution = &Execution{State: ExecutionFailed, CheckedAt: t1}
+		case "ok-exec":
+			e.Execution = &Execution{State: "Success", CheckedAt: t1}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRetryFailedExecutions: with the option, exactly the entries whose
+// execution Failed are triggered again, and keep the earlier instance.
+func TestRetryFailedExecutions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	setUpExecutions(t, path)
+
+	// Without the option nothing changes.
+	r := mustOpen(t, path)
+	if p := r.Admit("", "failed-exec"); p.State != Done {
+		t.Errorf("Admit(failed-exec) without the option = %v, want Done", p.State)
+	}
+	mustClose(t, r, true)
+
+	open := func() *Report {
+		r, err := Open(Options{Path: path, Meta: testMeta(), RetryFailedExecutions: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r = open()
+	if n := r.FailedExecutions(); n != 1 {
+		t.Errorf("FailedExecutions() = %d, want 1", n)
+	}
+	if done, retry, _ := r.Loaded(); done != 2 || retry != 2 {
+		t.Errorf("Loaded() = %d done, %d retry; want 2, 2", done, retry)
+	}
+	for key, want := range map[string]PriorState{"failed-exec": Retry, "ok-exec": Done, "no-exec": Done, "trigger-failed": Retry} {
+		if p := r.Admit("", key); p.State != want {
+			t.Errorf("Admit(%q) = %v, want %v", key, p.State, want)
+		}
+	}
+	// A crash after the second trigger's dispatched record: the rerun looks
+	// it up (it does not trigger a third time).
+	mustRecord(t, r, Entry{Key: "failed-exec", Status: Dispatched, Attempts: 1})
+	r.abandon()
+	r = open()
+	if p := r.Admit("", "failed-exec"); p.State != Uncertain {
+		t.Errorf("Admit(failed-exec) after a crash mid-retry = %v, want Uncertain", p.State)
+	}
+	mustRecord(t, r, Entry{Key: "failed-exec", Status: Succeeded, InstanceID: "i9", Attempts: 1})
+	mustClose(t, r, true)
+
+	_, got := readBack(t, path)
+	e := got["failed-exec"]
+	if e.InstanceID != "i9" || e.Execution != nil || len(e.History) != 1 || e.History[0].InstanceID != "i1" ||
+		e.History[0].Execution == nil || e.History[0].Execution.State != ExecutionFailed {
+		t.Errorf("failed-exec = %+v, want i9 with i1 (Failed) in its history", e)
+	}
+	if e := got["ok-exec"]; e.InstanceID != "i2" || len(e.History) != 0 {
+		t.Errorf("ok-exec = %+v, want untouched", e)
+	}
+
+	// The new instance fails too: the next retry keeps both.
+	if err := Rewrite(path, func(e *Entry) error {
+		if e.Key == "failed-exec" {
+			e.Execution = &Execution{State: ExecutionFailed, CheckedAt: t1}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r = open()
+	if p := r.Admit("", "failed-exec"); p.State != Retry {
+		t.Errorf("Admit(failed-exec) = %v, want Retry", p.State)
+	}
+	mustRecord(t, r, Entry{Key: "failed-exec", Status: Dispatched}, Entry{Key: "failed-exec", Status: Succeeded, InstanceID: "i10"})
+	mustClose(t, r, true)
+	_, got = readBack(t, path)
+	if e := got["failed-exec"]; e.InstanceID != "i10" || len(e.History) != 2 || e.History[0].InstanceID != "i1" || e.History[1].InstanceID != "i9" {
+		t.Errorf("failed-exec = %+v, want i10 with history i1, i9", e)
+	}
+
+	// A record of a succeeded entry that carries no history still cannot
+	// undo the success.
+	r = open()
+	mustRecord(t, r, Entry{Key: "ok-exec", Status: Failed, Error: &Error{Code: "X", Message: "late"}})
+	mustClose(t, r, true)
+	if _, got = readBack(t, path); got["ok-exec"].Status != Succeeded {
+		t.Errorf("ok-exec = %+v, want succeeded", got["ok-exec"])
+	}
+}
