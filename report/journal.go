@@ -192,7 +192,6 @@ func (r *Report) write(reqs []*request, buf []byte) []byte {
 	if err == nil && r.nextSeq+uint64(len(reqs)) > maxSeq {
 		err = fmt.Errorf("journal %s: %w", r.journalPath, errTooMany)
 	}
-	syncs := 0
 	if err == nil {
 		for _, q := range reqs {
 			buf = append(buf, q.line...)
@@ -212,26 +211,31 @@ func (r *Report) write(reqs []*request, buf []byte) []byte {
 			}
 			r.goodOff += int64(len(buf))
 			r.mu.Unlock()
-			r.pendMu.Lock()
+			// Answer the others first: once a request is pending, the
+			// syncer may answer it and its Record reuse it.
+			n := 0
 			for _, q := range reqs {
-				if q.sync {
-					r.pending = append(r.pending, q)
-					syncs++
+				if !q.sync {
+					q.done <- nil
+					continue
+				}
+				reqs[n] = q
+				n++
+			}
+			if n > 0 {
+				r.pendMu.Lock()
+				r.pending = append(r.pending, reqs[:n]...)
+				r.pendMu.Unlock()
+				select {
+				case r.syncNow <- struct{}{}:
+				default:
 				}
 			}
-			r.pendMu.Unlock()
+			return buf
 		}
 	}
 	for _, q := range reqs {
-		if err != nil || !q.sync {
-			q.done <- err
-		}
-	}
-	if syncs > 0 {
-		select {
-		case r.syncNow <- struct{}{}:
-		default:
-		}
+		q.done <- err
 	}
 	return buf
 }

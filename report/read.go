@@ -284,6 +284,11 @@ type journalRead struct {
 // be, with lines after it. The slice given to fn is reused after fn
 // returns.
 func readJournal(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int, line []byte) error) (journalRead, error) {
+	return readJournalAt(r, hdr, func(lineNo int, _ int64, line []byte) error { return fn(lineNo, line) })
+}
+
+// readJournalAt is readJournal giving fn the offset of each line too.
+func readJournalAt(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int, off int64, line []byte) error) (journalRead, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	var (
 		res     journalRead
@@ -334,7 +339,7 @@ func readJournal(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int,
 					ferr = hdr(jh)
 				}
 			} else {
-				ferr = fn(lineNo, body)
+				ferr = fn(lineNo, res.good, body)
 				if ferr == nil {
 					res.records++
 				}

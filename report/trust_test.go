@@ -583,3 +583,127 @@ func TestRetryFailedExecutions(t *testing.T) {
 		t.Errorf("ok-exec = %+v, want succeeded", got["ok-exec"])
 	}
 }
+
+// TestScanLive reads a report while a run holds it and appends.
+func TestScanLive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	setUpRun(t, path)
+	r := mustOpen(t, path)
+	mustRecord(t, r,
+		Entry{Key: "failed", Status: Dispatched},
+		Entry{Key: "failed", Status: Succeeded, InstanceID: "i2"},
+		Entry{Key: "done", Status: Failed, Error: &Error{Code: "X", Message: "late"}},
+		Entry{Key: "n1", Status: Succeeded, InstanceID: "in1"},
+		Entry{Key: "n2", Status: Dispatched},
+	)
+	if err := r.RecordJob(Job{Name: "j", ID: "job-1"}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want map[string]string) {
+		t.Helper()
+		got := map[string]string{}
+		var order []string
+		h, err := ScanLive(path, func(e Entry) error {
+			id := e.Key
+			if e.Status == Invalid {
+				id = fmt.Sprintf("#%d", e.Line)
+			}
+			if _, dup := got[id]; dup {
+				t.Errorf("%s: %q given twice", when, id)
+			}
+			s := string(e.Status)
+			if e.Uncertain {
+				s += "?"
+			}
+			got[id] = s + " " + e.InstanceID
+			order = append(order, id)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: ScanLive = %v", when, err)
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s: %q = %q, want %q", when, k, got[k], w)
+			}
+		}
+		if len(got) != len(want) || h.Summary.Total != len(want) {
+			t.Errorf("%s: %d entries (summary %+v), want %d: %v", when, len(got), h.Summary, len(want), order)
+		}
+		if h.Job == nil || h.Job.ID != "job-1" || h.Bucket != testMeta().Bucket {
+			t.Errorf("%s: header %+v, job %+v", when, h.Meta, h.Job)
+		}
+	}
+	want := map[string]string{
+		"done": "succeeded i1", "failed": "succeeded i2", "uncertain": "failed? ", "dispatched": "failed? ",
+		"#4": "invalid ", "#7": "invalid ", "n1": "succeeded in1", "n2": "failed? ",
+	}
+	check("during the run", want)
+	if err := r.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	mustRecord(t, r, Entry{Key: "n2", Status: Succeeded, InstanceID: "in2"}, Entry{Key: "n3", Status: Failed, Error: &Error{Code: "X", Message: "x"}})
+	want["n2"], want["n3"] = "succeeded in2", "failed "
+	check("after a rewrite", want)
+	r.abandon()
+	check("after a crash", want)
+	r = mustOpen(t, path)
+	mustClose(t, r, false)
+	check("after the next run", want)
+
+	// Only a journal (a run that crashed before its first rewrite).
+	path2 := filepath.Join(t.TempDir(), "r.json")
+	r = mustOpen(t, path2)
+	mustRecord(t, r, Entry{Key: "a", Status: Succeeded, InstanceID: "ia"})
+	r.abandon()
+	n := 0
+	if _, err := ScanLive(path2, func(e Entry) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("ScanLive of a journal alone = %d entries, %v", n, err)
+	}
+	// The caller's error comes back.
+	stop := errors.New("enough")
+	if _, err := ScanLive(path, func(Entry) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("ScanLive with fn failing = %v, want %v", err, stop)
+	}
+}
+
+// TestScanLiveWhileWriting reads again and again while workers record:
+// each read sees every key once.
+func TestScanLiveWhileWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	r := mustOpen(t, path)
+	if err := r.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 300 {
+				key := fmt.Sprintf("k%d", (w*300+i)%400)
+				if err := r.Record(Entry{Key: key, Status: Succeeded}); err != nil {
+					t.Errorf("Record = %v", err)
+					return
+				}
+				if i%100 == 0 && w == 0 {
+					if err := r.Compact(); err != nil {
+						t.Errorf("Compact = %v", err)
+					}
+				}
+			}
+		})
+	}
+	for range 20 {
+		seen := map[string]bool{}
+		if _, err := ScanLive(path, func(e Entry) error {
+			if seen[e.Key] {
+				t.Errorf("%q given twice", e.Key)
+			}
+			seen[e.Key] = true
+			return nil
+		}); err != nil {
+			t.Fatalf("ScanLive = %v", err)
+		}
+	}
+	wg.Wait()
+	mustClose(t, r, true)
+}
