@@ -293,7 +293,7 @@ var errUser = errors.New("stopped by the caller")
 // userError is an error of the caller's fn, given back as it is.
 type userError struct{ err error }
 
-func (e *userError) Error() string { return e.err.Error() }
+func (e *userError) Error() string   { return e.err.Error() }
 func (e *userError) Unwrap() []error { return []error{e.err, errUser} }
 
 // emit decodes one record and gives it to fn, counting it.
