@@ -250,7 +250,7 @@ var errStop = errors.New("stop")
 // meanwhile (a *LockedError if a run holds it). The journal of a run that
 // did not finish is first folded into the report.
 func Rewrite(path string, fn func(*Entry) error) error {
-	path, err := Resolve(path)
+	path, err := resolveFor(path, true)
 	if err != nil {
 		return err
 	}

@@ -160,10 +160,9 @@ func acquire(path string, now time.Time, createJournal bool) (*held, error) {
 	if h.journal, err = lockPath(path, jp, createJournal); err != nil {
 		var le *LockedError
 		if errors.As(err, &le) {
+			// The lock file was deleted and this process made a new one:
+			// who holds the journal is not written anywhere.
 			le.PID, le.Started = 0, time.Time{}
-			if b, rerr := os.ReadFile(path + ".lock"); rerr == nil {
-				le.PID, le.Started = parseLockInfo(b)
-			}
 		}
 		h.release()
 		if errors.Is(err, fs.ErrNotExist) { // removed meanwhile: nothing to lock

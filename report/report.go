@@ -1,13 +1,40 @@
 // Package report owns a run's JSON report, its journal and its lock, and
 // resumes a run from them.
 //
-// Beside the report PATH live PATH.journal, the progress of a run in
-// progress (JSON lines, appended, fsynced every second), and PATH.lock, the
-// lock one run holds. Open loads the report and any journal a crashed run
-// left into an index of every key's state; Admit answers what to do with a
-// key; Record appends one line to the journal; Compact and Close rewrite the
-// report atomically from the old report and the journal, streaming, never
-// holding more than the index in memory.
+// Beside the report PATH (resolved to the real file: see Resolve) live
+// PATH.journal, the progress of a run in progress (JSON lines, appended),
+// and PATH.lock, which says who holds the report. Open loads the report and
+// any journal a crashed run left into an index of every key's state; Admit
+// answers what to do with a key; Record appends one line to the journal;
+// Compact and Close rewrite the report atomically from the old report and
+// the journal, streaming, never holding more than the index in memory.
+//
+// One report, one run: a run holds an flock on PATH.lock and on the journal
+// itself (see lock.go); a second run exits with a *LockedError whatever
+// path it names the report by, and even when PATH.lock was deleted.
+//
+// Durability. A Dispatched record (the call is about to be sent) is fsynced
+// before Record returns: the syncer goroutine fsyncs once for all the
+// records waiting (group commit). Other records are fsynced every second
+// and at Close; a power loss may lose them, never a Dispatched record
+// before them, so the rerun looks those objects up instead of triggering
+// them again. A server-side job (RecordJob) is fsynced the same way.
+//
+// Clean close. Close rewrites the report, fsyncs it and its folder, then
+// removes the journal: the journal's absence is the clean-close mark. A
+// journal found by Open is that of a run that stopped uncleanly (kill -9,
+// a crash, a power loss); Open folds it in: its records win over the
+// report's, its Dispatched records become uncertain entries (looked up
+// before any new trigger), and a torn last line (a write the crash cut) is
+// dropped and said in Warnings.
+//
+// Files that cannot be trusted are never taken for a new start: an empty
+// or garbled report, a journal cut inside its header or garbled before its
+// last line, give a *CorruptError naming the file and line (Options.Fresh
+// sets them aside). A success is final: no later record of the key undoes
+// it, except the records of a deliberate second trigger of an execution
+// that failed (Options.RetryFailedExecutions), which carry the earlier
+// instance in their history.
 package report
 
 import (
@@ -293,10 +320,11 @@ func (r *Report) load() error {
 		}
 	}
 
-	jf, err := os.OpenFile(r.journalPath, os.O_RDWR|os.O_APPEND, 0)
+	flags := os.O_RDWR | os.O_APPEND
 	if r.readOnly {
-		jf, err = os.Open(r.journalPath)
+		flags = os.O_RDONLY
 	}
+	jf, err := os.OpenFile(r.journalPath, flags, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
