@@ -166,14 +166,14 @@ func (x *index) put(k hkey, v uint64) {
 
 // apply records that the latest record of k, at seq, says st. A success
 // is final: a later record that is not a success is not applied, unless
-// override (the record carries a history: a deliberate second trigger of
-// an execution that failed). It returns the previous value, if any, and
+// it is the Dispatched record of a deliberate second trigger of an
+// execution that failed (override: the record carries a history). It returns the previous value, if any, and
 // whether the record was applied.
 func (x *index) apply(k hkey, st state, seq uint64, seen, override bool) (old uint64, existed, applied bool) {
 	old, existed = x.get(k)
 	if existed {
 		ost := stateOf(old)
-		if ost == stSucceeded && st != stSucceeded && !override {
+		if ost == stSucceeded && st != stSucceeded && !(override && st == stDispatched) {
 			return old, true, false
 		}
 		x.counts[ost]--

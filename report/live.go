@@ -53,7 +53,7 @@ const (
 	liveOffMask  = 1<<liveOffBits - 1
 	liveSeen     = 1 << 33 // the report has an entry for the key
 	liveSuccess  = 1 << 34 // the latest record is a success
-	liveOverride = 1 << 35 // the latest record carries a history
+	liveOverride = 1 << 35 // a second trigger of a failed execution began in the journal
 )
 
 type liveScan struct {
@@ -189,14 +189,15 @@ func (s *liveScan) indexJournal() error {
 			return &lineError{n, err}
 		}
 		k := s.hash(&h)
-		if old, ok := s.idx.get(k); ok && old&liveSuccess != 0 && h.Status != Succeeded && !h.HasHistory {
+		old, ok := s.idx.get(k)
+		if ok && old&liveSuccess != 0 && h.Status != Succeeded && !(h.HasHistory && h.Status == Dispatched) {
 			return nil // a success is final
 		}
-		v := k.h2<<h2Shift | uint64(off)
+		v := k.h2<<h2Shift | uint64(off) | old&liveOverride
 		if h.Status == Succeeded {
 			v |= liveSuccess
 		}
-		if h.HasHistory {
+		if h.HasHistory && h.Status == Dispatched {
 			v |= liveOverride
 		}
 		s.idx.put(k, v)

@@ -537,6 +537,15 @@ func TestRetryFailedExecutions(t *testing.T) {
 	// it up (it does not trigger a third time).
 	mustRecord(t, r, Entry{Key: "failed-exec", Status: Dispatched, Attempts: 1})
 	r.abandon()
+	var live Entry
+	if _, err := ScanLive(path, func(e Entry) error {
+		if e.Key == "failed-exec" {
+			live = e
+		}
+		return nil
+	}); err != nil || !live.Uncertain || len(live.History) != 1 {
+		t.Errorf("ScanLive after a crash mid-retry: failed-exec = %+v, %v; want uncertain with its history", live, err)
+	}
 	r = open()
 	if p := r.Admit("", "failed-exec"); p.State != Uncertain {
 		t.Errorf("Admit(failed-exec) after a crash mid-retry = %v, want Uncertain", p.State)
@@ -572,6 +581,25 @@ func TestRetryFailedExecutions(t *testing.T) {
 	_, got = readBack(t, path)
 	if e := got["failed-exec"]; e.InstanceID != "i10" || len(e.History) != 2 || e.History[0].InstanceID != "i1" || e.History[1].InstanceID != "i9" {
 		t.Errorf("failed-exec = %+v, want i10 with history i1, i9", e)
+	}
+
+	// A retry that stopped before its call leaves the success as it was.
+	if err := Rewrite(path, func(e *Entry) error {
+		if e.Key == "ok-exec" {
+			e.Execution = &Execution{State: ExecutionFailed, CheckedAt: t1}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r = open()
+	if p := r.Admit("", "ok-exec"); p.State != Retry {
+		t.Errorf("Admit(ok-exec) = %v, want Retry", p.State)
+	}
+	mustRecord(t, r, Entry{Key: "ok-exec", Status: Failed, Error: &Error{Code: "Interrupted", Message: "stopped"}})
+	mustClose(t, r, false)
+	if _, got = readBack(t, path); got["ok-exec"].Status != Succeeded || got["ok-exec"].InstanceID != "i2" {
+		t.Errorf("ok-exec after an interrupted retry = %+v, want succeeded i2", got["ok-exec"])
 	}
 
 	// A record of a succeeded entry that carries no history still cannot
