@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wftrigger/wftrigger/report/internal/offheap"
 )
 
 // The index remembers, for every object of the report, the journal and this
@@ -19,7 +21,7 @@ import (
 // by the pair.
 //
 // The value packs, from the low bits: seq (32 bits), the state (3 bits), the
-// seen-this-run bit and h2 (28 bits). In the table (see table.go) a key takes
+// seen-this-run bit and h2 (28 bits). In the table (package offheap) a key takes
 // 19 to 25 bytes: 10M keys about 220 MB, 1M keys 22 MB; see TestIndexMemory.
 
 // state is what the latest record of a key says.
@@ -67,7 +69,7 @@ func isUncertain(st state) bool { return st == stUncertain || st == stDispatched
 // index is the in-memory map of every known key. It is guarded by Report.mu.
 type index struct {
 	seed1, seed2 maphash.Seed
-	t            table
+	t            offheap.Table
 	ovf          map[hkey]uint64 // keys whose h1 is taken by a key with another h2
 	counts       [nStates]int    // entries by state
 	// invalidUnseen counts invalid entries whose line was not recorded again
@@ -140,7 +142,7 @@ func jsonString(s string) string {
 
 // get returns the packed value of k.
 func (x *index) get(k hkey) (uint64, bool) {
-	v, ok := x.t.get(k.h1)
+	v, ok := x.t.Get(k.h1)
 	if !ok {
 		return 0, false
 	}
@@ -153,9 +155,9 @@ func (x *index) get(k hkey) (uint64, bool) {
 
 // put stores the packed value of k (k.h2 must be packed in v).
 func (x *index) put(k hkey, v uint64) {
-	old, ok := x.t.get(k.h1)
+	old, ok := x.t.Get(k.h1)
 	if !ok || h2Of(old) == k.h2 {
-		x.t.set(k.h1, v)
+		x.t.Set(k.h1, v)
 		return
 	}
 	if x.ovf == nil {
@@ -191,11 +193,11 @@ func (x *index) apply(k hkey, st state, seq uint64, seen, override bool) (old ui
 }
 
 // len is the number of entries.
-func (x *index) len() int { return x.t.len() + len(x.ovf) }
+func (x *index) len() int { return x.t.Len() + len(x.ovf) }
 
 // free releases the index's memory; it is empty afterwards.
 func (x *index) free() {
-	x.t.free()
+	x.t.Free()
 	x.ovf = nil
 }
 
