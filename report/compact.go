@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // badRecordError is a record that cannot be read.
@@ -141,30 +143,30 @@ func writeHeader(w *bufio.Writer, h *Header) {
 	b = append(b, "{\n  \"version\": "...)
 	b = strconv.AppendInt(b, int64(h.Version), 10)
 	b = append(b, ",\n  \"bucket\": "...)
-	b = appendJSONString(b, h.Bucket)
+	b = jsontext.AppendString(b, h.Bucket)
 	if h.Region != "" {
 		b = append(b, ",\n  \"region\": "...)
-		b = appendJSONString(b, h.Region)
+		b = jsontext.AppendString(b, h.Region)
 	}
 	if h.WorkflowID != "" {
 		b = append(b, ",\n  \"workflowId\": "...)
-		b = appendJSONString(b, h.WorkflowID)
+		b = jsontext.AppendString(b, h.WorkflowID)
 	}
 	b = append(b, ",\n  \"source\": "...)
-	b = appendJSONString(b, h.Source)
+	b = jsontext.AppendString(b, h.Source)
 	b = append(b, ",\n  \"startedAt\": "...)
-	b = appendTime(b, h.StartedAt)
+	b = jsontext.AppendTime(b, h.StartedAt)
 	if !h.FinishedAt.IsZero() {
 		b = append(b, ",\n  \"finishedAt\": "...)
-		b = appendTime(b, h.FinishedAt)
+		b = jsontext.AppendTime(b, h.FinishedAt)
 	}
 	if h.CIEndpoint != "" {
 		b = append(b, ",\n  \"ciEndpoint\": "...)
-		b = appendJSONString(b, h.CIEndpoint)
+		b = jsontext.AppendString(b, h.CIEndpoint)
 	}
 	if h.COSEndpoint != "" {
 		b = append(b, ",\n  \"cosEndpoint\": "...)
-		b = appendJSONString(b, h.COSEndpoint)
+		b = jsontext.AppendString(b, h.COSEndpoint)
 	}
 	if h.Job != nil {
 		b = append(b, ",\n  \"job\": "...)

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/wftrigger/wftrigger/report/internal/offheap"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // The index remembers, for every object of the report, the journal and this
@@ -93,10 +95,10 @@ func newIndex() *index {
 // replaced by U+FFFD), so that it is found again when read back.
 func (x *index) keyHash(workflowID, key string) hkey {
 	if !utf8.ValidString(key) {
-		key = jsonString(key)
+		key = jsontext.ReplaceInvalid(key)
 	}
 	if !utf8.ValidString(workflowID) {
-		workflowID = jsonString(workflowID)
+		workflowID = jsontext.ReplaceInvalid(workflowID)
 	}
 	var h maphash.Hash
 	h.SetSeed(x.seed1)
@@ -122,22 +124,6 @@ func (x *index) invalidHash(file string, line int, key string) hkey {
 		return x.keyHash("\x01invalid", file+"\x00"+strconv.Itoa(line))
 	}
 	return x.keyHash("\x02invalid", key)
-}
-
-// jsonString returns s with every byte that is not part of valid UTF-8
-// replaced by U+FFFD, as encoding/json writes it.
-func jsonString(s string) string {
-	b := make([]byte, 0, len(s)+8)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, "\uFFFD"...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return string(b)
 }
 
 // get returns the packed value of k.

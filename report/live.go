@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // ScanLive calls fn with every entry of the report at path as it is now:
@@ -182,7 +184,7 @@ func (s *liveScan) indexJournal() error {
 			return err
 		}
 		if !json.Valid(line) {
-			return &lineError{n, invalidJSON(line)}
+			return &lineError{n, jsontext.InvalidJSON(line)}
 		}
 		h, err := parseHead(line)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // Header is what a report says before its objects: the run that wrote it
@@ -112,22 +114,22 @@ var errNotReport = errors.New("not a wftrigger report")
 // after fn returns.
 func readReport(r io.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
 	cr := &countingReader{r: r}
-	v := &valueReader{br: bufio.NewReaderSize(cr, 256<<10)}
+	v := jsontext.NewReader(bufio.NewReaderSize(cr, 256<<10))
 	h, err := readReportFrom(v, onHeader, fn)
 	if err != nil {
 		var me *MismatchError
 		if !errors.As(err, &me) && !errors.Is(err, errStop) {
-			err = &offsetError{off: cr.n - int64(v.br.Buffered()), err: err}
+			err = &offsetError{off: cr.n - int64(v.Buffered()), err: err}
 		}
 	}
 	return h, err
 }
 
-func readReportFrom(v *valueReader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
+func readReportFrom(v *jsontext.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
 	var h Header
-	c, err := v.next()
+	c, err := v.Next()
 	if err != nil {
-		return h, fmt.Errorf("%w: %w", errNotReport, unexpectedEOF(err))
+		return h, fmt.Errorf("%w: %w", errNotReport, jsontext.UnexpectedEOF(err))
 	}
 	if c != '{' {
 		return h, fmt.Errorf("%w: not a JSON object", errNotReport)
@@ -153,36 +155,36 @@ func readReportFrom(v *valueReader, onHeader func(Header) error, fn func(raw []b
 	}
 	var raw []byte
 	for n := 0; ; n++ {
-		c, err := v.next()
+		c, err := v.Next()
 		if err != nil {
-			return h, unexpectedEOF(err)
+			return h, jsontext.UnexpectedEOF(err)
 		}
 		if c == '}' {
 			break
 		}
 		if n > 0 {
 			if c != ',' {
-				return h, syntaxError(c, "',' or '}'")
+				return h, jsontext.SyntaxError(c, "',' or '}'")
 			}
-			if c, err = v.next(); err != nil {
-				return h, unexpectedEOF(err)
+			if c, err = v.Next(); err != nil {
+				return h, jsontext.UnexpectedEOF(err)
 			}
 		}
 		if c != '"' {
-			return h, syntaxError(c, "a field name")
+			return h, jsontext.SyntaxError(c, "a field name")
 		}
-		if raw, err = v.value(raw[:0], c); err != nil {
+		if raw, err = v.Value(raw[:0], c); err != nil {
 			return h, err
 		}
-		name, err := str(raw)
+		name, err := jsontext.Unquote(raw)
 		if err != nil {
 			return h, err
 		}
-		if c, err = v.next(); err != nil || c != ':' {
+		if c, err = v.Next(); err != nil || c != ':' {
 			return h, fmt.Errorf("field %q: no colon", name)
 		}
-		if c, err = v.next(); err != nil {
-			return h, unexpectedEOF(err)
+		if c, err = v.Next(); err != nil {
+			return h, jsontext.UnexpectedEOF(err)
 		}
 		if name == "objects" && !headerDone {
 			if err := header(); err != nil {
@@ -193,17 +195,17 @@ func readReportFrom(v *valueReader, onHeader func(Header) error, fn func(raw []b
 			}
 			continue
 		}
-		if raw, err = v.value(raw[:0], c); err != nil {
+		if raw, err = v.Value(raw[:0], c); err != nil {
 			return h, fmt.Errorf("field %q: %w", name, err)
 		}
 		if len(hdr) > 1 {
 			hdr = append(hdr, ',')
 		}
-		hdr = appendJSONString(hdr, name)
+		hdr = jsontext.AppendString(hdr, name)
 		hdr = append(hdr, ':')
 		hdr = append(hdr, raw...)
 	}
-	if _, err := v.next(); err != io.EOF {
+	if _, err := v.Next(); err != io.EOF {
 		return h, errors.New("data after the report's object")
 	}
 	if !headerDone {
@@ -217,9 +219,9 @@ func readReportFrom(v *valueReader, onHeader func(Header) error, fn func(raw []b
 }
 
 // readObjects reads the array of objects, whose first byte c was just read.
-func readObjects(v *valueReader, c byte, fn func(raw []byte) error) error {
+func readObjects(v *jsontext.Reader, c byte, fn func(raw []byte) error) error {
 	if c == 'n' {
-		raw, err := v.value(nil, c)
+		raw, err := v.Value(nil, c)
 		if err == nil && string(raw) != "null" {
 			err = fmt.Errorf("objects: %s is not an array", raw)
 		}
@@ -233,24 +235,24 @@ func readObjects(v *valueReader, c byte, fn func(raw []byte) error) error {
 		err error
 	)
 	for n := 0; ; n++ {
-		if c, err = v.next(); err != nil {
-			return unexpectedEOF(err)
+		if c, err = v.Next(); err != nil {
+			return jsontext.UnexpectedEOF(err)
 		}
 		if c == ']' {
 			return nil
 		}
 		if n > 0 {
 			if c != ',' {
-				return fmt.Errorf("object %d: %w", n, syntaxError(c, "',' or ']'"))
+				return fmt.Errorf("object %d: %w", n, jsontext.SyntaxError(c, "',' or ']'"))
 			}
-			if c, err = v.next(); err != nil {
-				return unexpectedEOF(err)
+			if c, err = v.Next(); err != nil {
+				return jsontext.UnexpectedEOF(err)
 			}
 		}
 		if c != '{' {
 			return fmt.Errorf("object %d: not a JSON object", n)
 		}
-		if raw, err = v.value(raw[:0], c); err != nil {
+		if raw, err = v.Value(raw[:0], c); err != nil {
 			return fmt.Errorf("object %d: %w", n, err)
 		}
 		if err := fn(raw); err != nil {

@@ -49,6 +49,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // Options configure Open.
@@ -436,7 +438,7 @@ var errTooMany = errors.New("too many records for one run")
 // loadRaw indexes one record read at Open.
 func (r *Report) loadRaw(raw []byte) error {
 	if !json.Valid(raw) {
-		return invalidJSON(raw)
+		return jsontext.InvalidJSON(raw)
 	}
 	h, err := parseHead(raw)
 	if err != nil {
