@@ -735,3 +735,37 @@ func TestScanLiveWhileWriting(t *testing.T) {
 	wg.Wait()
 	mustClose(t, r, true)
 }
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink("b.json", filepath.Join(dir, "a.json"))
+	os.Symlink(filepath.Join(dir, "sub", "c.json"), filepath.Join(dir, "b.json"))
+	os.Symlink("loop2.json", filepath.Join(dir, "loop1.json"))
+	os.Symlink("loop1.json", filepath.Join(dir, "loop2.json"))
+	os.Symlink("sub", filepath.Join(dir, "subdir"))
+	tests := []struct {
+		path, want string
+	}{
+		{filepath.Join(dir, "plain.json"), filepath.Join(real, "plain.json")},
+		{filepath.Join(dir, "a.json"), filepath.Join(real, "sub", "c.json")}, // two links, the target's folder made
+		{filepath.Join(dir, "subdir", "d.json"), filepath.Join(real, "sub", "d.json")},
+		{filepath.Join(dir, "new", "..", "e.json"), filepath.Join(real, "e.json")},
+		{filepath.Join(dir, "loop1.json"), ""},
+	}
+	for _, tt := range tests {
+		got, err := Resolve(tt.path)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("Resolve(%q) = %q, want an error", tt.path, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", tt.path, got, err, tt.want)
+		}
+	}
+}
