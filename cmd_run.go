@@ -390,8 +390,12 @@ func reportOpenError(err error, o runOptions) error {
 		if corrupt.Line > 0 {
 			where = fmt.Sprintf("%s line %d", corrupt.Path, corrupt.Line)
 		}
-		return &exitError{code: exitUsage, err: err, hint: "nothing was triggered: " + where + " cannot be trusted, and a fresh start could trigger objects a second time; " +
-			"restore it from a backup if you have one, or add --fresh to set the report and its journal aside and start a new report (objects that the old one counted as triggered are then triggered again)"}
+		hint := "nothing was triggered: " + where + " cannot be trusted, and a fresh start could trigger objects a second time; restore it from a backup if you have one, "
+		if strings.HasSuffix(corrupt.Path, ".journal") {
+			hint += "remove it if the run that wrote it triggered nothing (the report keeps what was rewritten before), "
+		}
+		hint += "or add --fresh to set the report and its journal aside and start a new report (objects that the old one counted as triggered are then triggered again)"
+		return &exitError{code: exitUsage, err: err, hint: hint}
 	}
 	return &exitError{code: exitUsage, err: err}
 }
