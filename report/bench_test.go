@@ -145,3 +145,45 @@ func BenchmarkRecordDispatched(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "objects/s")
 	r.abandon()
 }
+
+// TestScanLiveMemory reads a report of N entries with a journal of N/2
+// more, live: the Go heap stays small (the journal's keys are off-heap).
+func TestScanLiveMemory(t *testing.T) {
+	big(t)
+	n := 1_000_000
+	if s := os.Getenv("WFTRIGGER_BIG_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	path := filepath.Join(t.TempDir(), "out.json")
+	r := mustOpen(t, path)
+	for i := range n {
+		if err := r.Record(Entry{Key: fmt.Sprintf("videos/object-%d.mp4", i), Status: Succeeded, InstanceID: "i6fc7a8b9c0d1e2f3", Attempts: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustClose(t, r, true)
+	r = mustOpen(t, path)
+	for i := n / 2; i < n+n/2; i++ {
+		if err := r.Record(Entry{Key: fmt.Sprintf("videos/object-%d.mp4", i), Status: Failed, Error: &Error{Code: "X", Message: "x"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heap0 := heapInuse()
+	var peak uint64
+	count := 0
+	start := time.Now()
+	_, err := ScanLive(path, func(Entry) error {
+		if count++; count%100_000 == 0 {
+			peak = max(peak, heapInuse())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ScanLive of %d entries (%d in the journal) in %v: Go heap peak +%d MB", count, n, time.Since(start), (int64(peak)-int64(heap0))>>20)
+	if count != n+n/2 {
+		t.Errorf("ScanLive gave %d entries, want %d", count, n+n/2)
+	}
+	r.abandon()
+}
