@@ -347,7 +347,7 @@ func fold(path string, h *held) error {
 	if err != nil {
 		return err
 	}
-	r.held = nil // still Rewrite's
+	r.borrowed = true // the locks stay Rewrite's
 	return r.Close(meta.FinishedAt, false)
 }
 

@@ -104,6 +104,7 @@ type Report struct {
 	warnings    []string
 
 	held     *held
+	borrowed bool     // held is the caller's: closeFiles does not release it
 	orig     *os.File // the report as it was at Open, read again by every compaction
 	origSize int64
 	journal  journalFile // O_RDWR|O_APPEND: the owner appends, compactions read
@@ -212,7 +213,7 @@ func openLocked(opts Options, now func() time.Time, h *held) (r *Report, err err
 	rep := r
 	defer func() {
 		if err != nil {
-			rep.held = nil // the caller releases it
+			rep.borrowed = true // the caller releases it
 			rep.closeFiles()
 		}
 	}()
@@ -728,9 +729,8 @@ func (r *Report) closeFiles() {
 		r.orig.Close()
 		r.orig = nil
 	}
-	if r.held != nil {
+	if r.held != nil && !r.borrowed {
 		r.held.release()
-		r.held = nil
 	}
 }
 
