@@ -384,6 +384,15 @@ func reportOpenError(err error, o runOptions) error {
 	if errors.As(err, &mismatch) {
 		return &exitError{code: exitUsage, err: err, hint: "use --fresh to set the old report aside, or --report " + shellQuote(filepath.Base(o.reportPath)+".new")}
 	}
+	var corrupt *report.CorruptError
+	if errors.As(err, &corrupt) {
+		where := corrupt.Path
+		if corrupt.Line > 0 {
+			where = fmt.Sprintf("%s line %d", corrupt.Path, corrupt.Line)
+		}
+		return &exitError{code: exitUsage, err: err, hint: "nothing was triggered: " + where + " cannot be trusted, and a fresh start could trigger objects a second time; " +
+			"restore it from a backup if you have one, or add --fresh to set the report and its journal aside and start a new report (objects that the old one counted as triggered are then triggered again)"}
+	}
 	return &exitError{code: exitUsage, err: err}
 }
 

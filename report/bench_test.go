@@ -120,3 +120,28 @@ func TestRerunSpeed(t *testing.T) {
 	runtime.ReadMemStats(&m)
 	t.Logf("rerun of %d: Open %v, +Admit %v, +Close %v; heap in use %d MB, sys %d MB", n, opened, admitted, time.Since(start), m.HeapInuse>>20, m.Sys>>20)
 }
+
+// BenchmarkRecordDispatched records as a run does, from 16 goroutines at
+// once: a dispatched record before each call, then its result.
+func BenchmarkRecordDispatched(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "out.json")
+	r := mustOpen(b, path)
+	b.SetParallelism(16 / runtime.GOMAXPROCS(0))
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i++
+			key := "videos/2026/11/27/object-" + strconv.Itoa(i) + ".mp4"
+			if err := r.Record(Entry{Key: key, Status: Dispatched, Attempts: 1}); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := r.Record(Entry{Key: key, Status: Succeeded, InstanceID: "i6fc7a8b9c0d1e2f3", RequestID: "NjJmZTdhYTVfNDQ0NDVk", Attempts: 1}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+	r.abandon()
+}

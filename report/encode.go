@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -37,8 +40,35 @@ func appendEntry(b []byte, e *Entry) []byte {
 	if e.Recovered {
 		b = append(b, `,"recovered":true`...)
 	}
-	if x := e.Execution; x != nil {
-		b = append(b, `,"execution":{"state":`...)
+	if e.Execution != nil {
+		b = append(b, `,"execution":`...)
+		b = appendExecution(b, e.Execution)
+	}
+	if len(e.History) > 0 {
+		b = append(b, `,"history":[`...)
+		for i := range e.History {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			in := &e.History[i]
+			b = append(b, `{"instanceId":`...)
+			b = appendJSONString(b, in.InstanceID)
+			b = appendOptString(b, `,"requestId":`, in.RequestID)
+			if in.Execution != nil {
+				b = append(b, `,"execution":`...)
+				b = appendExecution(b, in.Execution)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendExecution appends x as encoding/json writes it.
+func appendExecution(b []byte, x *Execution) []byte {
+	{
+		b = append(b, `{"state":`...)
 		b = appendJSONString(b, x.State)
 		b = append(b, `,"checkedAt":`...)
 		b = appendTime(b, x.CheckedAt)
@@ -62,7 +92,45 @@ func appendEntry(b []byte, e *Entry) []byte {
 		}
 		b = append(b, '}')
 	}
+	return b
+}
+
+// appendJob appends j as encoding/json writes it.
+func appendJob(b []byte, j *Job) []byte {
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, j.Name)
+	b = appendOptString(b, `,"id":`, j.ID)
+	b = appendOptString(b, `,"state":`, j.State)
+	if !j.SubmittedAt.IsZero() {
+		b = append(b, `,"submittedAt":`...)
+		b = appendTime(b, j.SubmittedAt)
+	}
+	b = appendOptString(b, `,"message":`, j.Message)
 	return append(b, '}')
+}
+
+// appendJobLine appends the journal line of j: {"job":{...}}.
+func appendJobLine(b []byte, j *Job) []byte {
+	b = append(b, `{"job":`...)
+	b = appendJob(b, j)
+	return append(b, '}')
+}
+
+// jobLine says whether a journal line is a job line, and decodes it.
+func jobLine(line []byte) (Job, bool, error) {
+	if !bytes.HasPrefix(line, []byte(`{"job":`)) {
+		return Job{}, false, nil
+	}
+	var v struct {
+		Job *Job `json:"job"`
+	}
+	if err := json.Unmarshal(line, &v); err != nil {
+		return Job{}, true, err
+	}
+	if v.Job == nil {
+		return Job{}, true, errors.New("job line without a job")
+	}
+	return *v.Job, true, nil
 }
 
 func appendError(b []byte, e *Error) []byte {

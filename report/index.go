@@ -164,12 +164,18 @@ func (x *index) put(k hkey, v uint64) {
 	x.ovf[k] = v
 }
 
-// apply records that the latest record of k, at seq, says st. It returns the
-// previous value, if any.
-func (x *index) apply(k hkey, st state, seq uint64, seen bool) (old uint64, existed bool) {
+// apply records that the latest record of k, at seq, says st. A success
+// is final: a later record that is not a success is not applied, unless
+// override (the record carries a history: a deliberate second trigger of
+// an execution that failed). It returns the previous value, if any, and
+// whether the record was applied.
+func (x *index) apply(k hkey, st state, seq uint64, seen, override bool) (old uint64, existed, applied bool) {
 	old, existed = x.get(k)
 	if existed {
 		ost := stateOf(old)
+		if ost == stSucceeded && st != stSucceeded && !override {
+			return old, true, false
+		}
 		x.counts[ost]--
 		if ost == stInvalid && !seenOf(old) {
 			x.invalidUnseen--
@@ -181,7 +187,7 @@ func (x *index) apply(k hkey, st state, seq uint64, seen bool) (old uint64, exis
 		x.invalidUnseen++
 	}
 	x.put(k, pack(k, st, seq, seen))
-	return old, existed
+	return old, existed, true
 }
 
 // len is the number of entries.

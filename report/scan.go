@@ -229,6 +229,28 @@ func str(tok []byte) (string, error) {
 	return s, err
 }
 
+// execState returns the state of an execution token: fast for the layout
+// appendEntry writes, encoding/json for any other.
+func execState(tok []byte) (string, error) {
+	if string(tok) == "null" {
+		return "", nil
+	}
+	const pre = `{"state":`
+	if bytes.HasPrefix(tok, []byte(pre)) {
+		p := headParser{b: tok, i: len(pre)}
+		if s, err := p.token(); err == nil {
+			return str(s)
+		}
+	}
+	var x struct {
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal(tok, &x); err != nil {
+		return "", err
+	}
+	return x.State, nil
+}
+
 // parseHead decodes what resume needs of one record: a JSON object checked
 // by json.Valid (at Open) or written by this package.
 func parseHead(raw []byte) (head, error) {
@@ -289,6 +311,10 @@ func parseHead(raw []byte) (head, error) {
 			default:
 				err = fmt.Errorf("%s is not a boolean", tok)
 			}
+		case "execution":
+			h.ExecState, err = execState(tok)
+		case "history":
+			h.HasHistory = len(tok) > 0 && tok[0] == '[' && len(bytes.TrimSpace(tok[1:len(tok)-1])) > 0
 		case "dispatchedAt":
 			var s string
 			if s, err = str(tok); err == nil && s != "" {
