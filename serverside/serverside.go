@@ -70,12 +70,7 @@ var _ Service = (*tencent.Client)(nil)
 // Job is the inventory trigger job of a report, as its ledger records it:
 // its name (journaled before the create call), its id (after it; "" in
 // between), its last known state and when it was submitted.
-type Job struct {
-	Name        string
-	ID          string
-	State       string
-	SubmittedAt time.Time
-}
+type Job = report.Job
 
 // Ledger is where a server-side run learns what earlier runs did and
 // records what this one finds; a *report.Report satisfies it. RecordJob
@@ -87,6 +82,8 @@ type Ledger interface {
 	Job() (Job, bool)
 	RecordJob(j Job) error
 }
+
+var _ Ledger = (*report.Report)(nil)
 
 // CodeNotInJob is the error code of an object for which the job has no
 // execution.

@@ -55,7 +55,6 @@ type env struct {
 	client *tencent.Client
 	clock  *clock
 	dir    string
-	job    *jobBox // the job "journal" of the report, kept across runs
 }
 
 func newEnv(t *testing.T) *env {
@@ -72,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, emu: emu, base: base, client: client, clock: ck, dir: t.TempDir(), job: &jobBox{}}
+	return &env{t: t, emu: emu, base: base, client: client, clock: ck, dir: t.TempDir()}
 }
 
 // put stores keys modified at the given offsets from the clock (one each,
@@ -89,44 +88,24 @@ func (e *env) put(keys []string, offsets ...time.Duration) {
 	}
 }
 
-// jobBox is the part of a ledger that another helper adds to report.Report
-// (Job, RecordJob); here it lives in memory and survives a "crash".
-type jobBox struct {
-	mu      sync.Mutex
-	j       Job
-	ok      bool
-	records int
-}
-
-// ledger is a real report with the job kept in a jobBox.
-type ledger struct {
-	*report.Report
-	box *jobBox
-}
-
-func (l ledger) Job() (Job, bool) {
-	l.box.mu.Lock()
-	defer l.box.mu.Unlock()
-	return l.box.j, l.box.ok
-}
-
-func (l ledger) RecordJob(j Job) error {
-	l.box.mu.Lock()
-	defer l.box.mu.Unlock()
-	l.box.j, l.box.ok = j, true
-	l.box.records++
-	return nil
-}
-
-var _ Ledger = ledger{}
-
-func (e *env) open(name string) ledger {
+func (e *env) open(name string) *report.Report {
 	e.t.Helper()
 	rep, err := report.Open(report.Options{Path: filepath.Join(e.dir, name), Meta: report.Meta{Bucket: testBucket, WorkflowID: testWorkflow, Source: "test"}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return ledger{Report: rep, box: e.job}
+	return rep
+}
+
+// job returns the job the report records, as a rerun finds it.
+func (e *env) job() (Job, bool) {
+	e.t.Helper()
+	rep, err := report.Open(report.Options{Path: filepath.Join(e.dir, "r.json"), Meta: report.Meta{Bucket: testBucket, WorkflowID: testWorkflow}, ReadOnly: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rep.Close(time.Time{}, false)
+	return rep.Job()
 }
 
 // config is a run's config whose polls advance the clock instead of
@@ -245,8 +224,8 @@ func TestPrefixJobEndToEnd(t *testing.T) {
 	if s := rep.Summary; s.Total != 23 || s.Succeeded != 23 || s.Duplicates != 0 {
 		t.Errorf("summary = %+v, want 23 succeeded, no duplicates", s)
 	}
-	if e.job.j.State != tencent.JobSuccess || e.job.j.ID != res.Job.ID {
-		t.Errorf("ledger job = %+v", e.job.j)
+	if j, _ := e.job(); j.State != tencent.JobSuccess || j.ID != res.Job.ID || j.Name != res.Job.Name {
+		t.Errorf("report job = %+v", j)
 	}
 
 	// A rerun reattaches, submits nothing and finds the same.
@@ -288,10 +267,11 @@ func TestCrashBetweenIntentAndID(t *testing.T) {
 			if res.Outcome != Stopped {
 				t.Fatalf("crashed run = %+v, want Stopped", res)
 			}
-			if j := e.job.j; !e.job.ok || j.Name == "" || j.ID != "" {
-				t.Fatalf("ledger job after the crash = %+v, want the intent only", j)
+			j, ok := e.job()
+			if !ok || j.Name == "" || j.ID != "" || j.SubmittedAt.IsZero() {
+				t.Fatalf("report job after the crash = %+v, want the intent only", j)
 			}
-			intent := e.job.j.Name
+			intent := j.Name
 
 			res, _ = e.run(context.Background(), e.config("in/"), e.client)
 			if res.Outcome != Complete || res.Job.Name != intent || res.Job.ID == "" {
@@ -347,7 +327,7 @@ func TestSkippedObjectsAreNotInJobThenTriggeredClientSide(t *testing.T) {
 	src := e.listing("s/", time.Time{})
 	var rc runner.Counters
 	err := runner.Run(context.Background(), runner.Config{Bucket: testBucket, Workflow: testWorkflow, Concurrency: 2,
-		Policy: runner.DefaultPolicy(), LookupDelay: time.Millisecond}, src, e.client, l.Report, &rc)
+		Policy: runner.DefaultPolicy(), LookupDelay: time.Millisecond}, src, e.client, l, &rc)
 	src.Close()
 	if err != nil {
 		t.Fatalf("client-side rerun: %v", err)
@@ -461,8 +441,8 @@ func TestCancelThenRerun(t *testing.T) {
 	l := e.open("r.json")
 	j, err := Cancel(context.Background(), e.config("c/"), e.client, l)
 	l.Close(e.clock.Now(), false)
-	if err != nil || j.State != tencent.JobCancel || e.job.j.State != tencent.JobCancel {
-		t.Fatalf("Cancel = %+v, %v (ledger %+v)", j, err, e.job.j)
+	if recorded, _ := e.job(); err != nil || j.State != tencent.JobCancel || recorded.State != tencent.JobCancel {
+		t.Fatalf("Cancel = %+v, %v (report %+v)", j, err, recorded)
 	}
 	e.clock.Advance(time.Hour)
 
@@ -549,7 +529,7 @@ func TestDryRun(t *testing.T) {
 	defer rep.Close(time.Time{}, false)
 	src := e.listing("d/", cfg.ModifiedAfter)
 	defer src.Close()
-	p, err := DryRun(context.Background(), cfg, src, ledger{Report: rep, box: e.job})
+	p, err := DryRun(context.Background(), cfg, src, rep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -558,7 +538,7 @@ func TestDryRun(t *testing.T) {
 		!strings.Contains(body, "<Start>2026-11-27T00:00:00+0000</Start>") || !strings.Contains(body, "<Name>wftrigger-r-") {
 		t.Errorf("DryRun = %+v\n%s", p, body)
 	}
-	if len(e.emu.Jobs()) != 0 || e.job.ok {
+	if _, ok := rep.Job(); len(e.emu.Jobs()) != 0 || ok {
 		t.Errorf("the dry run submitted or journaled a job")
 	}
 }
