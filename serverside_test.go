@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -100,6 +102,11 @@ func TestServerSidePrefixEndToEnd(t *testing.T) {
 	code, stdout, stderr = wftrigger(t, serverArgs(url, path, "--prefix", "videos/")...)
 	if code != 0 || len(srv.Jobs()) != 1 {
 		t.Errorf("rerun: exit %d with %d jobs, want 0 and the one job\n%s%s", code, len(srv.Jobs()), stdout, stderr)
+	}
+	// status works on a server-side report as on any other.
+	code, stdout, stderr = wftrigger(t, "status", "--report", path, "--ci-endpoint", url)
+	if code != 0 || !strings.Contains(stdout, "30 Success") {
+		t.Errorf("status: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
 
@@ -311,5 +318,34 @@ func TestServerSideInventory(t *testing.T) {
 	}
 	if got := reportKeys(readReport(t, path), report.Succeeded); !slices.Equal(got, keys) {
 		t.Errorf("succeeded = %q", got)
+	}
+}
+
+// TestServerSideMemory measures the peak RSS of a server-side run and of a
+// client-side run over the same objects (WFTRIGGER_MEMORY=N objects; off
+// by default: a measurement, not a test).
+func TestServerSideMemory(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("WFTRIGGER_MEMORY"))
+	if n <= 0 {
+		t.Skip("set WFTRIGGER_MEMORY=N to measure a run over N objects")
+	}
+	srv, url := testEmulator(t, emulator.Faults{})
+	at := time.Now().Add(-time.Hour)
+	for i := range n {
+		srv.PutObject(fmt.Sprintf("m/%08d.mp4", i), nil, at)
+	}
+	dir := t.TempDir()
+	for _, side := range []string{"server", "client"} {
+		args := runArgs(url, filepath.Join(dir, side+".json"), "--prefix", "m/", "--concurrency", "32")
+		if side == "server" {
+			args = append(args, "--server-side", "--poll-interval", "100ms")
+		}
+		cmd := childProcess(t, args...)
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s-side run: %v\n%s", side, err, out)
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		t.Logf("%s-side run over %d objects: peak RSS %.1f MiB, %s", side, n, float64(ru.Maxrss)/1024, time.Since(start).Round(time.Millisecond))
 	}
 }
