@@ -113,7 +113,7 @@ func runServerSide(ctx context.Context, o runOptions, env environment, client *t
 	res, runErr := serverside.Run(ctx, cfg, src, client, rep, &c)
 	stopCompaction()
 	stopProgress()
-	complete := runErr == nil && c.Exhausted.Load() && (res.Outcome == serverside.Complete || res.Outcome == serverside.Incomplete)
+	complete := runErr == nil && c.Exhausted.Load()
 	if err := rep.Close(time.Now().UTC(), complete); err != nil {
 		return &exitError{code: exitAborted, err: fmt.Errorf("write report: %w", err)}
 	}
@@ -148,6 +148,9 @@ func serverSideExit(res serverside.Result, runErr error, o runOptions) (int, err
 		if errors.As(runErr, &se) && se.Step == "submit" && tencent.ClassOf(runErr) == tencent.Permanent {
 			// CI refused the job: nothing was triggered.
 			return exitUsage, &exitError{code: exitUsage, err: runErr, hint: "check --prefix or --manifest, --workflow and the CAM permission ci:CreateInventoryTriggerJob; or run without --server-side"}
+		}
+		if errors.Is(runErr, tencent.ErrNoSuchJob) {
+			return exitAborted, &exitError{code: exitAborted, err: runErr, hint: "CI no longer knows the report's job: run the same command without --server-side to finish client-side, or add --fresh to submit a new job (it triggers every object again)"}
 		}
 		return exitAborted, &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then " + again}
 	}
