@@ -235,7 +235,7 @@ func TestServerSideStopThenCancel(t *testing.T) {
 	srv, url := testEmulator(t, emulator.Faults{})
 	keys := prefixedKeys("c/", 30)
 	putKeys(srv, keys)
-	srv.SetJobOptions(emulator.JobOptions{Rate: 2}) // 15 s
+	srv.SetJobOptions(emulator.JobOptions{Rate: 1}) // 30 s: it is cancelled long before
 	path := filepath.Join(t.TempDir(), "r.json")
 	args := serverArgs(url, path, "--prefix", "c/")
 
