@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
@@ -108,7 +109,10 @@ func (r *run) wait(ctx context.Context, log *slog.Logger, res Result) (Result, e
 		res.Outcome = JobEnded
 		return res, nil
 	}
-	var cur cursor
+	var (
+		cur          cursor
+		failingSince time.Time // the first of the polls that have failed in a row
+	)
 	for {
 		r.c.Polls.Add(1)
 		info, err := r.svc.DescribeInventoryTriggerJob(ctx, r.job.ID)
@@ -127,6 +131,11 @@ func (r *run) wait(ctx context.Context, log *slog.Logger, res Result) (Result, e
 			// ended, the pages read now hold them all.
 			err = r.drain(ctx, &cur)
 		}
+		if err == nil {
+			failingSince = time.Time{}
+		} else if failingSince.IsZero() {
+			failingSince = r.cfg.Now()
+		}
 		switch {
 		case err == nil && tencent.JobEnded(r.job.State):
 			res.Outcome = r.outcome()
@@ -136,6 +145,8 @@ func (r *run) wait(ctx context.Context, log *slog.Logger, res Result) (Result, e
 			return res, ctx.Err()
 		case err != nil && tencent.ClassOf(err) != tencent.Retryable:
 			return res, &Error{Step: "wait", Err: err}
+		case err != nil && r.cfg.Now().Sub(failingSince) >= MaxPollFailure:
+			return res, &Error{Step: "wait", Err: fmt.Errorf("every look at the job failed for %v: %w", MaxPollFailure, err)}
 		case err != nil:
 			log.Warn("look at the server-side job: trying again at the next poll", "error", err)
 		}

@@ -97,6 +97,10 @@ const (
 	executionPageSize = 100
 	// maxJobListPages bounds the pages read to find a job by name.
 	maxJobListPages = 1000
+	// MaxPollFailure is how long the looks at a job may fail in a row
+	// (retryable errors: network, 5xx, throttling) before the run gives up;
+	// the job goes on, and a rerun reattaches.
+	MaxPollFailure = 5 * time.Minute
 )
 
 // Config says which job a run submits and how it waits for it.

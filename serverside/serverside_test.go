@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -540,5 +541,43 @@ func TestDryRun(t *testing.T) {
 	}
 	if _, ok := rep.Job(); len(e.emu.Jobs()) != 0 || ok {
 		t.Errorf("the dry run submitted or journaled a job")
+	}
+}
+
+// failingDescribe is a Service whose looks at a job always fail, as a
+// network that is down would.
+type failingDescribe struct{ Service }
+
+func (failingDescribe) DescribeInventoryTriggerJob(context.Context, string) (tencent.InventoryJob, error) {
+	return tencent.InventoryJob{}, &tencent.TransportError{Op: "describe job", Err: errors.New("connection refused")}
+}
+
+func TestPollFailuresGiveUp(t *testing.T) {
+	e := newEnv(t)
+	e.put(keysN("p/", 3), -time.Minute)
+	res, _ := e.run(context.Background(), e.config("p/"), e.client) // the job exists
+	if res.Outcome != Complete {
+		t.Fatalf("first run = %+v", res)
+	}
+	cfg := e.config("p/")
+	l := e.open("r.json")
+	defer l.Close(e.clock.Now(), false)
+	src := e.listing("p/", time.Time{})
+	defer src.Close()
+	start := e.clock.Now()
+	var c Counters
+	_, err := Run(context.Background(), cfg, src, failingDescribe{e.client}, l, &c)
+	var se *Error
+	if !errors.As(err, &se) || se.Step != "attach" {
+		t.Fatalf("reattach through a failing describe: %v, want an attach error", err)
+	}
+	// While waiting, failing looks are retried for MaxPollFailure.
+	r := &run{cfg: cfg.withDefaults(), svc: failingDescribe{e.client}, ledger: l, c: &c, job: res.Job}
+	_, err = r.wait(context.Background(), slog.New(slog.DiscardHandler), Result{})
+	if !errors.As(err, &se) || se.Step != "wait" || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("wait = %v, want a wait error", err)
+	}
+	if waited := e.clock.Now().Sub(start); waited < MaxPollFailure || waited > MaxPollFailure+2*time.Second {
+		t.Errorf("gave up after %v of failing looks, want %v", waited, MaxPollFailure)
 	}
 }
