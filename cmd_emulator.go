@@ -24,7 +24,7 @@ const (
 const emulatorUsage = `Usage: wftrigger emulator [flags]
 
 Serves a local Tencent CI + COS emulator on one address: TriggerWorkflow,
-DescribeWorkflowExecution(s), GET Bucket and GET Object, each checking the
+DescribeWorkflowExecution(s), inventory trigger jobs, GET Bucket and GET Object, each checking the
 request's COS signature, with optional fault injection. For trying wftrigger
 without an account, and for tests.
 
@@ -50,6 +50,9 @@ Flags:
   --latency D            added to every trigger answer
   --list-error-rate F    fraction of listing and GET Object requests answered 500
   --execution-delay D    how long an instance stays Running (default 2s)
+  --job-rate R           objects an inventory trigger job processes a second (default 100)
+  --job-skip-every N     a job leaves every N-th object without an execution (NotInJob)
+  --job-fail-after N     a job ends Failed after N objects
 `
 
 func emulatorCommand(ctx context.Context, args []string, env environment) error {
@@ -63,6 +66,7 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 		deny      string
 		objects   int
 		objFile   string
+		jobs      emulator.JobOptions
 	)
 	fs.StringVar(&listen, "listen", "127.0.0.1:9000", "")
 	fs.StringVar(&cfg.SecretID, "secret-id", emulatorSecretID, "")
@@ -80,6 +84,9 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fs.DurationVar(&cfg.Trigger.Latency, "latency", 0, "")
 	fs.Float64Var(&cfg.List.ErrorRate, "list-error-rate", 0, "")
 	fs.DurationVar(&cfg.ExecutionDelay, "execution-delay", 2*time.Second, "")
+	fs.Float64Var(&jobs.Rate, "job-rate", 100, "")
+	fs.IntVar(&jobs.SkipEvery, "job-skip-every", 0, "")
+	fs.IntVar(&jobs.FailAfter, "job-fail-after", 0, "")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err, env.stdout, env.stderr, "emulator", emulatorUsage)
 	}
@@ -95,6 +102,7 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	}
 	cfg.Seed = time.Now().UnixNano()
 	srv := emulator.New(cfg)
+	srv.SetJobOptions(jobs)
 	if objects > 0 {
 		srv.PutSample(emulator.SampleKeys(objects, cfg.Seed), time.Now().Add(-365*24*time.Hour))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/runner"
+	"github.com/wftrigger/wftrigger/serverside"
 	"github.com/wftrigger/wftrigger/tencent"
 )
 
@@ -74,6 +75,14 @@ Pace:
   --timeout D            per call (default 30s)
   --max-failures N|P%    abort when more objects failed (default 50%, judged after 100)
 
+Server side:
+  --server-side          submit one CI inventory trigger job for the --prefix (--modified-after
+                         is its time window) or the --manifest cos://…/manifest.json inventory,
+                         wait for it and build the report from its executions; objects it did
+                         not trigger are failed NotInJob (a run without --server-side triggers
+                         them). Refuses --suffix, --shard, --limit. A rerun reattaches.
+  --poll-interval D      how often the job is looked at (default 10s)
+
 Report:
   --report PATH          the report (default wftrigger-report.json)
   --fresh                set an existing report aside and start over
@@ -103,6 +112,8 @@ type runOptions struct {
 	progress, logFormat, metricsFile string
 	filters                          manifest.FilterOptions
 	threshold                        runner.Threshold
+	serverSide                       bool          // --server-side: see cmd_serverside.go
+	pollInterval                     time.Duration // --poll-interval, server side
 }
 
 func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) {
@@ -134,6 +145,8 @@ func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) 
 	fs.StringVar(&o.progress, "progress", "auto", "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
+	fs.BoolVar(&o.serverSide, "server-side", false, "")
+	fs.DurationVar(&o.pollInterval, "poll-interval", serverside.DefaultPollInterval, "")
 	if err := fs.Parse(args); err != nil {
 		return o, flagError(err, stdout, stderr, "run", runUsage)
 	}
@@ -221,7 +234,7 @@ func (o *runOptions) check(rest []string) error {
 	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != manifest.FormatCSV && f != manifest.FormatJSONL {
 		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
 	}
-	return nil
+	return o.checkServerSide()
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -276,6 +289,9 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	defer src.Close()
 
 	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src), StartedAt: time.Now().UTC()}
+	if o.serverSide {
+		return runServerSide(ctx, o, env, client, src, meta, logger)
+	}
 	if o.dryRun {
 		return dryRun(ctx, o, src, meta, env)
 	}

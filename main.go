@@ -86,6 +86,7 @@ Usage:
   wftrigger run [flags]                  trigger the workflow for every object of a source
   wftrigger status --report PATH [--wait] record the execution state of triggered instances
   wftrigger emulator [flags]             serve a local CI + COS emulator
+  wftrigger cancel --report PATH         cancel the server-side job of a 'run --server-side'
   wftrigger demo                         run a whole backfill against an in-process emulator
   wftrigger version                      print the version
 
@@ -120,6 +121,8 @@ func run(ctx context.Context, args []string, env environment) int {
 		err = emulatorCommand(ctx, rest, env)
 	case "demo":
 		err = demoCommand(ctx, rest, env)
+	case "cancel":
+		err = cancelCommand(ctx, rest, env)
 	case "version":
 		fmt.Fprintln(env.stdout, "wftrigger", version())
 	case "-h", "-help", "--help", "help":

@@ -6,11 +6,14 @@
 //	POST /triggerworkflow            TriggerWorkflow (CI)
 //	GET  /workflowexecution          DescribeWorkflowExecutions (CI)
 //	GET  /workflowexecution/<runId>  DescribeWorkflowExecution (CI)
+//	POST /inventorytriggerjob        CreateInventoryTriggerJob (CI); GET lists,
+//	GET  /inventorytriggerjob/<id>   describes, PUT …/<id>?cancel cancels (jobs.go)
 //	GET  /                           GET Bucket, List Objects v1 (COS)
 //	GET  /<key>                      GET Object (COS); HEAD works too
 //
 // So an object whose key is "triggerworkflow" or starts with
-// "workflowexecution" cannot be fetched from the emulator.
+// "workflowexecution" or "inventorytriggerjob" cannot be fetched from the
+// emulator.
 //
 // Every request must carry a valid q-sign Authorization header (the
 // signature-in-query form is not supported), checked by
@@ -37,6 +40,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,9 +97,11 @@ type Faults struct {
 	ReplyDelay time.Duration
 }
 
-// Trigger is one accepted TriggerWorkflow call.
+// Trigger is one workflow instance: an accepted TriggerWorkflow call, or
+// an execution created by an inventory trigger job (JobID set).
 type Trigger struct {
 	WorkflowID, Key, Name, InstanceID string
+	JobID                             string
 	At                                time.Time
 }
 
@@ -138,6 +144,7 @@ type Server struct {
 
 	exec    execStore
 	objects objectStore
+	jobs    jobStore
 
 	srvMu sync.Mutex
 	srv   *http.Server
@@ -235,6 +242,7 @@ const (
 	routeExecGet
 	routeList
 	routeObject
+	routeJobs
 	routeNotFound
 )
 
@@ -246,6 +254,8 @@ func classify(path string) (route, service) {
 		return routeExecList, serviceCI
 	case len(path) > len("/workflowexecution/") && path[:len("/workflowexecution/")] == "/workflowexecution/":
 		return routeExecGet, serviceCI
+	case path == "/inventorytriggerjob" || strings.HasPrefix(path, "/inventorytriggerjob/") && len(path) > len("/inventorytriggerjob/"):
+		return routeJobs, serviceCI
 	case path == "/":
 		return routeList, serviceCOS
 	case len(path) > 1 && path[0] == '/':
@@ -271,6 +281,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, svc, rid, aerr)
 		return
 	}
+	s.advanceJobs(s.now())
 
 	switch rt {
 	case routeTrigger:
@@ -303,6 +314,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveObject(w, r, rid)
+	case routeJobs:
+		s.serveJobs(w, r, rid, pairs, auth)
 	default:
 		s.writeError(w, r, svc, rid, &apiError{http.StatusNotFound, "ResourceNotFound", "no such resource"})
 	}
