@@ -68,13 +68,14 @@ func Open(ctx context.Context, path string, opts Options) (Source, error) {
 }
 
 func open(ctx context.Context, path, label string, opts Options) (Source, error) {
-	format, err := FormatOf(path, opts.Format)
-	if err != nil {
-		return nil, err
+	format, formatErr := FormatOf(path, opts.Format)
+	bucket, key, isCOS := ParseCOSURL(path)
+	if formatErr != nil && (path == "-" || isCOS) {
+		return nil, formatErr
 	}
 	var raw io.Reader
 	var closers multiCloser
-	switch bucket, key, isCOS := ParseCOSURL(path); {
+	switch {
 	case path == "-":
 		if format == FormatInventory {
 			return nil, errors.New("an inventory manifest.json cannot be read from standard input: its data files are found beside it")
@@ -99,7 +100,7 @@ func open(ctx context.Context, path, label string, opts Options) (Source, error)
 		}
 		raw, closers = f, append(closers, f)
 	}
-	src, err := openReader(raw, path, label, format, opts)
+	src, err := openReader(raw, path, label, format, formatErr, opts)
 	if err != nil {
 		closers.Close()
 		return nil, err
@@ -113,9 +114,11 @@ func open(ctx context.Context, path, label string, opts Options) (Source, error)
 	return src, nil
 }
 
-// openReader decompresses raw when it is gzip, checks that it is of format,
-// and returns its Source, with the gzip reader as the Source's closer.
-func openReader(raw io.Reader, path, label, format string, opts Options) (Source, error) {
+// openReader decompresses raw when it is gzip, checks that it is not a
+// wftrigger report and that it is of format (formatErr says why the format
+// is unknown), and returns its Source, with the gzip reader as the Source's
+// closer.
+func openReader(raw io.Reader, path, label, format string, formatErr error, opts Options) (Source, error) {
 	br := bufio.NewReaderSize(raw, chunkSize)
 	var closer io.Closer
 	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
@@ -130,6 +133,12 @@ func openReader(raw io.Reader, path, label, format string, opts Options) (Source
 	head, err := br.Peek(chunkSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, fmt.Errorf("read: %w", err)
+	}
+	if err := sniffReport(head); err != nil {
+		return nil, err
+	}
+	if formatErr != nil {
+		return nil, formatErr
 	}
 	if format == FormatInventory {
 		dir := ""
@@ -179,6 +188,36 @@ func sniffJSONL(head []byte, _ bool) error {
 			return errors.New("not a JSONL file: the first line is not a JSON object or string")
 		}
 		return nil
+	}
+	return nil
+}
+
+// ErrReport is the error of a manifest that is a wftrigger report or the
+// journal of one: read as rows, it would trigger again objects that
+// already succeeded. `wftrigger report` writes a report's entries as a
+// manifest.
+var ErrReport = errors.New("a wftrigger report, not a manifest")
+
+// ErrJournal is the error of a manifest that is the journal of a wftrigger
+// report; errors.Is(err, ErrReport) holds for it too.
+var ErrJournal = fmt.Errorf("the journal of %w", ErrReport)
+
+// sniffReport returns ErrReport when head, the start of a file, is a
+// wftrigger report (a JSON object whose first field is "version", followed
+// by "bucket") or ErrJournal when it is a report's journal (a first line
+// that is a JSON object whose first field is "journal").
+func sniffReport(head []byte) error {
+	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	if len(head) == 0 || head[0] != '{' {
+		return nil
+	}
+	rest := bytes.TrimLeft(head[1:], " \t\r\n")
+	switch {
+	case bytes.HasPrefix(rest, []byte(`"journal"`)):
+		return ErrJournal
+	case bytes.HasPrefix(rest, []byte(`"version"`)) && bytes.Contains(head, []byte(`"bucket"`)):
+		return ErrReport
 	}
 	return nil
 }
