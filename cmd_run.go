@@ -217,8 +217,9 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
-	// Only CSV and JSONL rows can name their own workflow.
-	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != manifest.FormatCSV && f != manifest.FormatJSONL {
+	// Only CSV and JSONL rows can name their own workflow (a file of no
+	// known format is refused by manifest.Open, which says why).
+	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != "" && f != manifest.FormatCSV && f != manifest.FormatJSONL {
 		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
 	}
 	return nil
@@ -271,7 +272,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 
 	src, err := openSource(ctx, o, env, client, creds, policy)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitUsage, err: err, hint: manifestHint(err, o.manifest)}
 	}
 	defer src.Close()
 
@@ -410,6 +411,19 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 		}
 	}
 	return manifest.Filter(src, o.filters), nil
+}
+
+// manifestHint is the hint for a manifest that manifest.Open refused: for a
+// report (or its journal), the command that makes a manifest of it.
+func manifestHint(err error, path string) string {
+	if !errors.Is(err, manifest.ErrReport) {
+		return ""
+	}
+	if errors.Is(err, manifest.ErrJournal) {
+		path = strings.TrimSuffix(path, ".journal")
+	}
+	return "read as a manifest, a report would trigger again what succeeded; make a manifest of the entries to run again: wftrigger report --report " +
+		quoteArgs([]string{path})[0] + " --status failed > failed.jsonl"
 }
 
 // dryRun reads the whole source and prints what a run would do.

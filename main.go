@@ -85,6 +85,7 @@ const mainUsage = `wftrigger backfills Tencent Cloud Infinite workflows over exi
 Usage:
   wftrigger run [flags]                  trigger the workflow for every object of a source
   wftrigger status --report PATH [--wait] record the execution state of triggered instances
+  wftrigger report --report PATH [flags] print a report's entries as JSONL, CSV or S3 Batch CSV
   wftrigger emulator [flags]             serve a local CI + COS emulator
   wftrigger demo                         run a whole backfill against an in-process emulator
   wftrigger version                      print the version
@@ -116,6 +117,8 @@ func run(ctx context.Context, args []string, env environment) int {
 		err = runCommand(ctx, rest, env)
 	case "status":
 		err = statusCommand(ctx, rest, env)
+	case "report":
+		err = reportCommand(ctx, rest, env)
 	case "emulator":
 		err = emulatorCommand(ctx, rest, env)
 	case "demo":
