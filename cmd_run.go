@@ -57,8 +57,9 @@ Target:
 
 Filters:
   --suffix LIST          keep keys ending in one of these, case-insensitive (.mp4,.mov)
-  --modified-after TIME  keep objects modified after TIME (RFC 3339 or YYYY-MM-DD;
-                         listing and inventory sources)
+  --modified-after TIME  keep objects modified strictly after TIME: RFC 3339, or
+                         YYYY-MM-DD for midnight UTC of that day (listing and
+                         inventory sources)
   --limit N              trigger at most N objects (those already succeeded, duplicates
                          and invalid rows do not count: a rerun goes on where it stopped)
   --shard I/N            keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):
@@ -78,6 +79,9 @@ Report:
   --report PATH          the report (default wftrigger-report.json)
   --fresh                set an existing report aside and start over
   --dry-run              read and check the whole source, trigger nothing
+  --list FILE            with --dry-run: also write the objects the run would trigger
+                         (after filters, resume and --limit) to FILE, a JSONL manifest
+                         to review, diff, and then run with --manifest FILE
 
 Output:
   --progress MODE        auto, bar, log or none (default auto)
@@ -100,6 +104,7 @@ type runOptions struct {
 	maxFailures                      string
 	reportPath                       string
 	fresh, dryRun                    bool
+	list                             string
 	progress, logFormat, metricsFile string
 	filters                          manifest.FilterOptions
 	threshold                        runner.Threshold
@@ -131,6 +136,7 @@ func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) 
 	fs.StringVar(&o.reportPath, "report", "wftrigger-report.json", "")
 	fs.BoolVar(&o.fresh, "fresh", false, "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.StringVar(&o.list, "list", "", "")
 	fs.StringVar(&o.progress, "progress", "auto", "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
@@ -216,6 +222,19 @@ func (o *runOptions) check(rest []string) error {
 	}
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
+	}
+	if o.list != "" {
+		if !o.dryRun || o.list == "-" {
+			return usageError("wftrigger run … --dry-run --list plan.jsonl, then wftrigger run … --manifest plan.jsonl", "--list FILE goes with --dry-run and names a file")
+		}
+		if err := checkFolder("--list", o.list); err != nil {
+			return err
+		}
+	}
+	if o.metricsFile != "" {
+		if err := checkFolder("--metrics-file", o.metricsFile); err != nil {
+			return err
+		}
 	}
 	// Only CSV and JSONL rows can name their own workflow (a file of no
 	// known format is refused by manifest.Open, which says why).
@@ -433,7 +452,19 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 		return reportOpenError(err, o)
 	}
 	defer rep.Close(time.Time{}, false)
-	s, err := runner.Plan(ctx, runner.Config{Bucket: o.bucket, Workflow: o.workflow, Limit: o.limit}, src, rep)
+	cfg := runner.Config{Bucket: o.bucket, Workflow: o.workflow, Limit: o.limit}
+	var list *planList
+	if o.list != "" {
+		if list, err = createPlanList(o.list); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		defer list.abort()
+		cfg.Planned = list.add
+	}
+	s, err := runner.Plan(ctx, cfg, src, rep)
+	if err == nil && list != nil {
+		err = list.commit()
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", meta.Source, err)}
 	}
@@ -458,7 +489,14 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 	}
 	if o.qps > 0 && s.WouldTrigger > 0 {
 		d := time.Duration(float64(s.WouldTrigger) / o.qps * float64(time.Second))
-		fmt.Fprintf(w, "  time at --qps %g:  at least %s\n", o.qps, d.Round(max(time.Millisecond, d/100)))
+		eta := "under 1s"
+		if d >= time.Second {
+			eta = "at least " + d.Round(time.Second).String()
+		}
+		fmt.Fprintf(w, "  time at --qps %g:  %s\n", o.qps, eta)
+	}
+	if list != nil {
+		fmt.Fprintf(w, "  listed in %s: %d (a JSONL manifest: review it, then run with --manifest %s)\n", o.list, list.n, quoteArgs([]string{o.list})[0])
 	}
 	if len(s.First) > 0 {
 		fmt.Fprintf(w, "first %d keys:\n", len(s.First))
