@@ -223,18 +223,8 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
-	if o.list != "" {
-		if !o.dryRun || o.list == "-" {
-			return usageError("wftrigger run … --dry-run --list plan.jsonl, then wftrigger run … --manifest plan.jsonl", "--list FILE goes with --dry-run and names a file")
-		}
-		if err := checkFolder("--list", o.list); err != nil {
-			return err
-		}
-	}
-	if o.metricsFile != "" {
-		if err := checkFolder("--metrics-file", o.metricsFile); err != nil {
-			return err
-		}
+	if o.list != "" && (!o.dryRun || o.list == "-") {
+		return usageError("wftrigger run … --dry-run --list plan.jsonl, then wftrigger run … --manifest plan.jsonl", "--list FILE goes with --dry-run and names a file")
 	}
 	// Only CSV and JSONL rows can name their own workflow (a file of no
 	// known format is refused by manifest.Open, which says why).
@@ -268,6 +258,9 @@ func shellQuote(s string) string {
 func runCommand(ctx context.Context, args []string, env environment) error {
 	o, err := parseRunFlags(args, env.stdout, env.stderr)
 	if err != nil {
+		return err
+	}
+	if err := checkOutputFolders(o); err != nil {
 		return err
 	}
 	needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://")

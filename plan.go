@@ -77,6 +77,20 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
+// checkOutputFolders refuses, before any work, a --list or --metrics-file
+// whose folder does not exist (the report's folder is created instead).
+func checkOutputFolders(o runOptions) error {
+	if o.list != "" {
+		if err := checkFolder("--list", o.list); err != nil {
+			return err
+		}
+	}
+	if o.metricsFile != "" {
+		return checkFolder("--metrics-file", o.metricsFile)
+	}
+	return nil
+}
+
 // checkFolder returns a usage error when the folder of the file that flag
 // names does not exist: found at the start, not when the file is written.
 func checkFolder(flag, path string) error {
