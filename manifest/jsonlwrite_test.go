@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestJSONLWriterRoundTrip(t *testing.T) {
@@ -122,4 +123,49 @@ func writeFile(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// FuzzAppendJSONL checks that every usable key, workflow and name written
+// by AppendJSONL is read back byte for byte by the JSONL reader, and that
+// encoding/json reads the line as the same strings.
+func FuzzAppendJSONL(f *testing.F) {
+	for _, s := range []string{"a b.mp4", `q"\`, "视频\u2028", "\x00\x1f<&>", "\xff"} {
+		f.Add(s, "w1", "n")
+	}
+	f.Fuzz(func(t *testing.T, key, wf, name string) {
+		line := AppendJSONL(nil, key, wf, name)
+		if !json.Valid(line) {
+			t.Fatalf("AppendJSONL(%q, %q, %q) = %s: not JSON", key, wf, name, line)
+		}
+		var o struct {
+			Key        string `json:"key"`
+			WorkflowID string `json:"workflowId"`
+			Name       string `json:"name"`
+		}
+		if err := json.Unmarshal(line, &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Key != viaJSON(key) || o.WorkflowID != viaJSON(wf) || o.Name != viaJSON(name) {
+			t.Fatalf("AppendJSONL(%q, %q, %q) = %s: encoding/json reads %q", key, wf, name, line, o)
+		}
+		rows := readAll(t, NewJSONL(bytes.NewReader(append(line, '\n')), "f.jsonl"))
+		if len(rows) != 1 {
+			t.Fatalf("%s: %d rows", line, len(rows))
+		}
+		// Bytes that are not UTF-8 become U+FFFD (only invalid keys have
+		// them); every other string comes back as it was.
+		valid := utf8.ValidString(key) && utf8.ValidString(wf) && utf8.ValidString(name)
+		if r := rows[0]; valid && r.Invalid == nil && (r.Key != key || r.WorkflowID != wf || r.Name != name) {
+			t.Fatalf("%s reads back as %s, want key %q wf %q name %q", line, brief(r), key, wf, name)
+		}
+	})
+}
+
+// viaJSON is s as encoding/json writes and reads it: each byte that is not
+// part of valid UTF-8 replaced by U+FFFD.
+func viaJSON(s string) string {
+	b, _ := json.Marshal(s)
+	var out string
+	_ = json.Unmarshal(b, &out)
+	return out
 }
