@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -448,4 +449,41 @@ func TestDemoTwice(t *testing.T) {
 			t.Fatalf("demo %d: exit %d, want 0 and %q\n%s%s", i+1, code, want, stdout, stderr)
 		}
 	}
+}
+
+// TestReportOfARunningAndAKilledRun reads the report of a run in another
+// process that holds its lock, then of that run killed with its journal
+// left: both times exit 0, valid CSV, no lock taken (the run itself would
+// exit 4).
+func TestReportOfARunningAndAKilledRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv, emu := testEmulator(t, emulator.Faults{Latency: 20 * time.Millisecond})
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(2000))
+	reportPath := filepath.Join(dir, "r.json")
+	cmd := childProcess(t, runArgs(emu, reportPath, "--manifest", filepath.Join(dir, "keys.txt"), "--qps", "20", "--concurrency", "2")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	waitFor(t, func() bool { return len(srv.Triggers()) >= 2 })
+	check := func(when string) string {
+		t.Helper()
+		code, stdout, stderr := wftrigger(t, "report", "--report", reportPath, "--format", "csv")
+		if code != 0 {
+			t.Fatalf("report %s: exit %d\n%s", when, code, stderr)
+		}
+		if _, err := csv.NewReader(strings.NewReader(stdout)).ReadAll(); err != nil || !strings.HasPrefix(stdout, "key,status,") {
+			t.Fatalf("report %s: %v\n%s", when, err, stdout)
+		}
+		return stderr
+	}
+	if stderr := check("while the run goes on"); !strings.Contains(stderr, "journal") {
+		t.Errorf("report while the run goes on: no word of the journal: %q", stderr)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	check("after kill -9")
 }
