@@ -54,7 +54,8 @@ const sniffSize = 4 << 10
 // of its format at all (a bad gzip header, NUL bytes in the first 4 KiB of
 // a CSV, JSONL or text file, a JSONL file whose first line is neither a JSON
 // object nor a JSON string, an inventory manifest without files, fileSchema
-// or Key column) is an error, returned before any row.
+// or Key column, or whose first data file is missing or differs from the
+// manifest's size or md5) is an error, returned before any row.
 func Open(ctx context.Context, path string, opts Options) (Source, error) {
 	label := "manifest " + path
 	if path == "-" {
@@ -110,6 +111,10 @@ func open(ctx context.Context, path, label string, opts Options) (Source, error)
 		s.closer = append(multiCloser{s.closer}, closers...)
 	case *inventory:
 		closers.Close() // the manifest has been read
+		if err := s.start(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return src, nil
 }
