@@ -372,7 +372,7 @@ func TestMetricsFileFolderMissing(t *testing.T) {
 	dir := t.TempDir()
 	writeLines(t, filepath.Join(dir, "k.txt"), oddKeys(3))
 	code, _, stderr := wftrigger(t, runArgs(emu, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "k.txt"), "--metrics-file", filepath.Join(dir, "nodir", "m.prom"))...)
-	if code != exitUsage || !strings.Contains(stderr, "does not exist") || !strings.Contains(stderr, "hint: mkdir -p") {
+	if code != exitUsage || !strings.Contains(stderr, "does not exist") || !strings.Contains(stderr, "mkdir -p") {
 		t.Errorf("exit %d, want 2 at the start\n%s", code, stderr)
 	}
 	if n := srv.Stats().Requests; n != 0 {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/wftrigger/wftrigger/manifest"
+	"github.com/wftrigger/wftrigger/metrics"
 )
 
 // planList is the file of `run --dry-run --list FILE`: the objects the run
@@ -78,7 +79,8 @@ func syncDir(dir string) error {
 }
 
 // checkOutputFolders refuses, before any work, a --list or --metrics-file
-// whose folder does not exist (the report's folder is created instead).
+// whose folder does not exist (the report's folder is created instead);
+// metrics.CheckPath says what a metrics file needs.
 func checkOutputFolders(o runOptions) error {
 	if o.list != "" {
 		if err := checkFolder("--list", o.list); err != nil {
@@ -86,7 +88,9 @@ func checkOutputFolders(o runOptions) error {
 		}
 	}
 	if o.metricsFile != "" {
-		return checkFolder("--metrics-file", o.metricsFile)
+		if err := metrics.CheckPath(o.metricsFile); err != nil {
+			return usageError("give --metrics-file a path in a folder that exists and can be written (mkdir -p "+quoteArgs([]string{filepath.Dir(o.metricsFile)})[0]+")", "--metrics-file: %v", err)
+		}
 	}
 	return nil
 }
