@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,10 +106,18 @@ func TestOpenRefusesReport(t *testing.T) {
 			}
 		})
 	}
-	// A manifest that `wftrigger report` wrote is no report.
-	path := writeFile(t, dir, "failed.jsonl", `{"key":"version","status":"failed","bucket":"x"}`+"\n")
-	if _, err := Open(t.Context(), path, Options{}); err != nil {
-		t.Errorf("Open(an exported manifest) = %v", err)
+	// A manifest that `wftrigger report` wrote is no report, nor rows that
+	// merely look like one.
+	for i, content := range []string{
+		`{"key":"version","status":"failed","bucket":"x","summary":1}`,
+		`{"version":"2","bucket":"b","summary":{},"key":"a"}`,
+		`{"version":1,"key":"a"}`,
+		`{"journal":"j","key":"a"}`,
+	} {
+		path := writeFile(t, dir, fmt.Sprintf("m%d.jsonl", i), content+"\n")
+		if _, err := Open(t.Context(), path, Options{}); err != nil {
+			t.Errorf("Open(%s) = %v", content, err)
+		}
 	}
 	// Nor is a missing file of an unknown format a report.
 	if _, err := Open(t.Context(), dir+"/nosuch.json", Options{}); err == nil || errors.Is(err, ErrReport) {

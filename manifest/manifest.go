@@ -208,23 +208,37 @@ var ErrReport = errors.New("a wftrigger report, not a manifest")
 var ErrJournal = fmt.Errorf("the journal of %w", ErrReport)
 
 // sniffReport returns ErrReport when head, the start of a file, is a
-// wftrigger report (a JSON object whose first field is "version", followed
-// by "bucket") or ErrJournal when it is a report's journal (a first line
-// that is a JSON object whose first field is "journal").
+// wftrigger report (a JSON object whose first field is a numeric "version",
+// with "bucket" and "summary" or "objects" after it) or ErrJournal when it
+// is a report's journal (a first line that is a JSON object whose first
+// field is a numeric "journal"). Rows of a manifest begin with "key".
 func sniffReport(head []byte) error {
 	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
 	head = bytes.TrimLeft(head, " \t\r\n")
 	if len(head) == 0 || head[0] != '{' {
 		return nil
 	}
-	rest := bytes.TrimLeft(head[1:], " \t\r\n")
 	switch {
-	case bytes.HasPrefix(rest, []byte(`"journal"`)):
+	case numericField(head[1:], "journal"):
 		return ErrJournal
-	case bytes.HasPrefix(rest, []byte(`"version"`)) && bytes.Contains(head, []byte(`"bucket"`)):
+	case numericField(head[1:], "version") && bytes.Contains(head, []byte(`"bucket"`)) &&
+		(bytes.Contains(head, []byte(`"summary"`)) || bytes.Contains(head, []byte(`"objects"`))):
 		return ErrReport
 	}
 	return nil
+}
+
+// numericField reports whether b, after white space, is the field name,
+// a colon and a digit.
+func numericField(b []byte, name string) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	b, ok := bytes.CutPrefix(b, []byte(`"`+name+`"`))
+	if !ok {
+		return false
+	}
+	b, ok = bytes.CutPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte(":"))
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return ok && len(b) > 0 && '0' <= b[0] && b[0] <= '9'
 }
 
 // FormatOf returns the format named by flag, or else the one of path's
