@@ -41,7 +41,8 @@ Flags:
   --execution LIST   only entries whose recorded execution state ('wftrigger status')
                      is in LIST: Success, Failed, Cancel, Running… (default: any)
   --format F         jsonl (default): key, workflowId, name, then the entry's other
-                     fields, one object a line;
+                     fields, one object a line (an invalid entry as it is: run finds
+                     it invalid again, a key that is not UTF-8 read from keyHex);
                      csv: key,status,workflowId,name,instanceId,attempts,errorCode,
                      httpStatus,message,executionState;
                      s3batch: Bucket,Key,VersionId,TaskStatus,ErrorCode,
@@ -124,7 +125,7 @@ func reportCommand(_ context.Context, args []string, env environment) error {
 // `return report.ScanLive(path, fn)`.
 func scanReport(path string, warn io.Writer, fn func(report.Entry) error) (report.Header, error) {
 	if _, err := os.Stat(path + ".journal"); err == nil {
-		fmt.Fprintf(warn, "wftrigger: note: %s.journal holds progress since the report's last rewrite (a run is going on, or stopped without writing its report): those entries are shown as of that rewrite\n", path)
+		fmt.Fprintf(warn, "wftrigger: note: a run is going on (or stopped without writing its report): what it did since the report's last rewrite is in %s.journal, not shown here\n", path)
 	}
 	return report.Scan(path, fn)
 }
