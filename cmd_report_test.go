@@ -346,7 +346,8 @@ func TestDryRunList(t *testing.T) {
 	}
 
 	// --list is for dry runs, in a folder that exists.
-	for _, bad := range [][]string{{"--list", plan}, {"--dry-run", "--list", filepath.Join(dir, "no", "plan.jsonl")}, {"--dry-run", "--list", "-"}} {
+	for _, bad := range [][]string{{"--list", plan}, {"--dry-run", "--list", filepath.Join(dir, "no", "plan.jsonl")}, {"--dry-run", "--list", "-"},
+		{"--dry-run", "--list", manifestPath}, {"--dry-run", "--list", reportPath}} {
 		if code, _, stderr := wftrigger(t, append(slices.Clone(args), bad...)...); code != exitUsage || !strings.Contains(stderr, "hint:") {
 			t.Errorf("%q: exit %d, want 2 with a hint\n%s", bad, code, stderr)
 		}

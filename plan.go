@@ -86,6 +86,11 @@ func checkOutputFolders(o runOptions) error {
 		if err := checkFolder("--list", o.list); err != nil {
 			return err
 		}
+		for _, other := range []struct{ flag, path string }{{"--manifest", o.manifest}, {"--report", o.reportPath}} {
+			if sameFile(o.list, other.path) {
+				return usageError("--list plan.jsonl: a new file, to compare with the source", "--list %s is the %s: the plan would replace it", o.list, other.flag)
+			}
+		}
 	}
 	if o.metricsFile != "" {
 		if err := metrics.CheckPath(o.metricsFile); err != nil {
@@ -93,6 +98,13 @@ func checkOutputFolders(o runOptions) error {
 		}
 	}
 	return nil
+}
+
+// sameFile reports whether a and b name one existing file.
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // checkFolder returns a usage error when the folder of the file that flag
