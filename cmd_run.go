@@ -58,8 +58,9 @@ Target:
 
 Filters:
   --suffix LIST          keep keys ending in one of these, case-insensitive (.mp4,.mov)
-  --modified-after TIME  keep objects modified after TIME (RFC 3339 or YYYY-MM-DD;
-                         listing and inventory sources)
+  --modified-after TIME  keep objects modified strictly after TIME: RFC 3339, or
+                         YYYY-MM-DD for midnight UTC of that day (listing and
+                         inventory sources)
   --limit N              trigger at most N objects (those already succeeded, duplicates
                          and invalid rows do not count: a rerun goes on where it stopped)
   --shard I/N            keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):
@@ -87,6 +88,9 @@ Report:
   --report PATH          the report (default wftrigger-report.json)
   --fresh                set an existing report aside and start over
   --dry-run              read and check the whole source, trigger nothing
+  --list FILE            with --dry-run: also write the objects the run would trigger
+                         (after filters, resume and --limit) to FILE, a JSONL manifest
+                         to review, diff, and then run with --manifest FILE
 
 Output:
   --progress MODE        auto, bar, log or none (default auto)
@@ -109,6 +113,7 @@ type runOptions struct {
 	maxFailures                      string
 	reportPath                       string
 	fresh, dryRun                    bool
+	list                             string
 	progress, logFormat, metricsFile string
 	filters                          manifest.FilterOptions
 	threshold                        runner.Threshold
@@ -142,6 +147,7 @@ func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) 
 	fs.StringVar(&o.reportPath, "report", "wftrigger-report.json", "")
 	fs.BoolVar(&o.fresh, "fresh", false, "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.StringVar(&o.list, "list", "", "")
 	fs.StringVar(&o.progress, "progress", "auto", "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
@@ -230,8 +236,12 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
-	// Only CSV and JSONL rows can name their own workflow.
-	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != manifest.FormatCSV && f != manifest.FormatJSONL {
+	if o.list != "" && (!o.dryRun || o.list == "-") {
+		return usageError("wftrigger run … --dry-run --list plan.jsonl, then wftrigger run … --manifest plan.jsonl", "--list FILE goes with --dry-run and names a file")
+	}
+	// Only CSV and JSONL rows can name their own workflow (a file of no
+	// known format is refused by manifest.Open, which says why).
+	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != "" && f != manifest.FormatCSV && f != manifest.FormatJSONL {
 		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
 	}
 	return o.checkServerSide()
@@ -263,6 +273,9 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputFolders(o); err != nil {
+		return err
+	}
 	needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://")
 	creds, err := tencent.CredentialsFromEnv(env.getenv)
 	if err != nil && needCreds {
@@ -284,7 +297,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 
 	src, err := openSource(ctx, o, env, client, creds, policy)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitUsage, err: err, hint: manifestHint(err, o.manifest)}
 	}
 	defer src.Close()
 
@@ -441,6 +454,19 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 	return manifest.Filter(src, o.filters), nil
 }
 
+// manifestHint is the hint for a manifest that manifest.Open refused: for a
+// report (or its journal), the command that makes a manifest of it.
+func manifestHint(err error, path string) string {
+	if !errors.Is(err, manifest.ErrReport) {
+		return ""
+	}
+	if errors.Is(err, manifest.ErrJournal) {
+		path = strings.TrimSuffix(path, ".journal")
+	}
+	return "read as a manifest, a report would trigger again what succeeded; make a manifest of the entries to run again: wftrigger report --report " +
+		quoteArgs([]string{path})[0] + " --status failed > failed.jsonl"
+}
+
 // dryRun reads the whole source and prints what a run would do.
 func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta report.Meta, env environment) error {
 	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, ReadOnly: true, Fresh: o.fresh})
@@ -448,7 +474,19 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 		return reportOpenError(err, o)
 	}
 	defer rep.Close(time.Time{}, false)
-	s, err := runner.Plan(ctx, runner.Config{Bucket: o.bucket, Workflow: o.workflow, Limit: o.limit}, src, rep)
+	cfg := runner.Config{Bucket: o.bucket, Workflow: o.workflow, Limit: o.limit}
+	var list *planList
+	if o.list != "" {
+		if list, err = createPlanList(o.list); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		defer list.abort()
+		cfg.Planned = list.add
+	}
+	s, err := runner.Plan(ctx, cfg, src, rep)
+	if err == nil && list != nil {
+		err = list.commit()
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", meta.Source, err)}
 	}
@@ -473,7 +511,14 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 	}
 	if o.qps > 0 && s.WouldTrigger > 0 {
 		d := time.Duration(float64(s.WouldTrigger) / o.qps * float64(time.Second))
-		fmt.Fprintf(w, "  time at --qps %g:  at least %s\n", o.qps, d.Round(max(time.Millisecond, d/100)))
+		eta := "under 1s"
+		if d >= time.Second {
+			eta = "at least " + d.Round(time.Second).String()
+		}
+		fmt.Fprintf(w, "  time at --qps %g:  %s\n", o.qps, eta)
+	}
+	if list != nil {
+		fmt.Fprintf(w, "  listed in %s: %d (a JSONL manifest: review it, then run with --manifest %s)\n", o.list, list.n, quoteArgs([]string{o.list})[0])
 	}
 	if len(s.First) > 0 {
 		fmt.Fprintf(w, "first %d keys:\n", len(s.First))

@@ -61,6 +61,11 @@ func Plan(ctx context.Context, cfg Config, src manifest.Source, ledger Admitter)
 			s.Uncertain++
 		}
 		s.WouldTrigger++
+		if cfg.Planned != nil {
+			if err := cfg.Planned(row); err != nil {
+				return s, err
+			}
+		}
 		if len(s.First) < 10 {
 			s.First = append(s.First, row.Key)
 		}
