@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"os"
 
 	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/report/export"
@@ -99,7 +97,7 @@ func reportCommand(_ context.Context, args []string, env environment) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	_, err = scanReport(o.path, env.stderr, func(e report.Entry) error {
+	_, err = scanReport(o.path, func(e report.Entry) error {
 		if !o.filter.Match(&e) {
 			return nil
 		}
@@ -118,16 +116,10 @@ func reportCommand(_ context.Context, args []string, env environment) error {
 }
 
 // scanReport is how `wftrigger report` reads a report: streaming, without
-// the lock, every entry given to fn in order. report.Scan reads the report
-// as of its last rewrite; while a run goes on (or after one was killed) the
-// journal beside it holds what finished since, which this says on warn.
-// With report.ScanLive (the last rewrite plus the journal) the body is
-// `return report.ScanLive(path, fn)`.
-func scanReport(path string, warn io.Writer, fn func(report.Entry) error) (report.Header, error) {
-	if _, err := os.Stat(path + ".journal"); err == nil {
-		fmt.Fprintf(warn, "wftrigger: note: a run is going on (or stopped without writing its report): what it did since the report's last rewrite is in %s.journal, not shown here\n", path)
-	}
-	return report.Scan(path, fn)
+// the lock, the last rewrite plus the journal of a run that goes on (or was
+// killed), every entry given to fn once.
+func scanReport(path string, fn func(report.Entry) error) (report.Header, error) {
+	return report.ScanLive(path, fn)
 }
 
 // errStopScan ends a scan at its first entry.
@@ -135,7 +127,7 @@ var errStopScan = errors.New("stop")
 
 // reportHeader reads what a report says before its objects.
 func reportHeader(path string) (report.Header, error) {
-	h, err := scanReport(path, io.Discard, func(report.Entry) error { return errStopScan })
+	h, err := scanReport(path, func(report.Entry) error { return errStopScan })
 	if err != nil && !errors.Is(err, errStopScan) {
 		return h, err
 	}
