@@ -69,6 +69,10 @@ type Config struct {
 	Seed int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Issuer, when its Role or RoleARN is set, serves temporary
+	// credentials (metadata service, STS) and accepts them until they
+	// expire.
+	Issuer IssuerConfig
 }
 
 // Faults are the failures a Server injects into one group of endpoints.
@@ -138,6 +142,7 @@ type Server struct {
 
 	exec    execStore
 	objects objectStore
+	temp    tempStore // minted temporary credentials
 
 	srvMu sync.Mutex
 	srv   *http.Server
@@ -155,6 +160,7 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.verifier.temp = &s.temp
 	for _, w := range cfg.Workflows {
 		s.workflows[w] = w
 	}
@@ -257,6 +263,9 @@ func classify(path string) (route, service) {
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
+	if s.serveIssuer(w, r) {
+		return
+	}
 	rt, svc := classify(r.URL.Path)
 	rid := s.newRequestID()
 

@@ -541,6 +541,10 @@ func (p *cvmProvider) fetch(ctx context.Context, path string) ([]byte, int, erro
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, 0, errors.New("the metadata service did not answer in time (not a CVM instance?)")
 		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is already in the caller's message
+		}
 		return nil, 0, fmt.Errorf("the metadata service cannot be reached: %w", err)
 	}
 	defer resp.Body.Close()
