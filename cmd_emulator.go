@@ -50,6 +50,10 @@ Flags:
   --latency D            added to every trigger answer
   --list-error-rate F    fraction of listing and GET Object requests answered 500
   --execution-delay D    how long an instance stays Running (default 2s)
+  --cvm-role NAME        serve a CVM metadata service for role NAME (temporary credentials,
+                         accepted until they expire, then 400 ExpiredToken)
+  --sts-role-arn ARN     serve STS AssumeRoleWithWebIdentity for role ARN
+  --credential-life D    life of the temporary credentials handed out (default 1h)
 `
 
 func emulatorCommand(ctx context.Context, args []string, env environment) error {
@@ -80,6 +84,9 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fs.DurationVar(&cfg.Trigger.Latency, "latency", 0, "")
 	fs.Float64Var(&cfg.List.ErrorRate, "list-error-rate", 0, "")
 	fs.DurationVar(&cfg.ExecutionDelay, "execution-delay", 2*time.Second, "")
+	fs.StringVar(&cfg.Issuer.Role, "cvm-role", "", "")
+	fs.StringVar(&cfg.Issuer.RoleARN, "sts-role-arn", "", "")
+	fs.DurationVar(&cfg.Issuer.Life, "credential-life", time.Hour, "")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err, env.stdout, env.stderr, "emulator", emulatorUsage)
 	}
@@ -113,6 +120,12 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fmt.Fprintf(env.stdout, "wftrigger emulator: CI + COS for bucket %s on %s (workflows %s)\n", cfg.Bucket, url, strings.Join(cfg.Workflows, ","))
 	if cfg.SecretID == emulatorSecretID && cfg.SecretKey == emulatorSecretKey {
 		fmt.Fprintf(env.stdout, "\n  export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s\n", emulatorSecretID, emulatorSecretKey)
+	}
+	if cfg.Issuer.Role != "" {
+		fmt.Fprintf(env.stdout, "  export WFTRIGGER_METADATA_ENDPOINT=%s  # --credentials cvm-role: role %s, credentials living %s\n", url, cfg.Issuer.Role, cfg.Issuer.Life)
+	}
+	if cfg.Issuer.RoleARN != "" {
+		fmt.Fprintf(env.stdout, "  export WFTRIGGER_STS_ENDPOINT=%s TKE_ROLE_ARN=%s TKE_REGION=ap-guangzhou TKE_PROVIDER_ID=… TKE_WEB_IDENTITY_TOKEN_FILE=…  # --credentials oidc\n", url, cfg.Issuer.RoleARN)
 	}
 	fmt.Fprintf(env.stdout, "  wftrigger run --bucket %s --ci-endpoint %s --cos-endpoint %s --workflow %s --prefix \"\"\n\nStop it with Ctrl-C.\n",
 		cfg.Bucket, url, url, cfg.Workflows[0])

@@ -31,6 +31,10 @@ type IssuerConfig struct {
 	WebIdentityToken string
 	// Life is how long minted credentials are valid; 0 means an hour.
 	Life time.Duration
+	// Overstate is added to the expiry announced (ExpiredTime,
+	// Expiration), not to the real one: clients then use credentials past
+	// their end and must renew them on ExpiredToken.
+	Overstate time.Duration
 }
 
 // IssuerStats are the counters of the credential issuer.
@@ -134,6 +138,7 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	exp := now.Add(s.life())
 	id, c := s.temp.mint(s.reqTag, now, exp)
+	exp = exp.Add(s.cfg.Issuer.Overstate)
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{ //nolint:errcheck // the client went away
 		"TmpSecretId": id, "TmpSecretKey": c.key, "Token": c.token,
@@ -194,6 +199,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	exp := now.Add(s.life())
 	id, c := s.temp.mint(s.reqTag, now, exp)
+	exp = exp.Add(s.cfg.Issuer.Overstate)
 	writeJSON(w, map[string]any{"Response": map[string]any{
 		"Credentials": map[string]string{"Token": c.token, "TmpSecretId": id, "TmpSecretKey": c.key},
 		"ExpiredTime": exp.Unix(), "Expiration": exp.UTC().Format(time.RFC3339), "RequestId": rid,
@@ -203,4 +209,18 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client went away
+}
+
+// MintedSecrets returns every SecretId, SecretKey and token the issuer has
+// handed out and still remembers (expired ones for 10 minutes): for tests
+// that check no output shows one.
+func (s *Server) MintedSecrets() []string {
+	t := &s.temp
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]string, 0, 3*len(t.creds))
+	for id, c := range t.creds {
+		out = append(out, id, c.key, c.token)
+	}
+	return out
 }
