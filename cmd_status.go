@@ -67,12 +67,12 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	case concurrency < 1 || qps <= 0 || interval <= 0:
 		return usageError("--concurrency 16 --qps 50 --interval 30s", "--concurrency, --qps and --interval must be positive")
 	}
+	if err := checkCredentialsFlag(credentials); err != nil {
+		return err
+	}
 	meta, err := readMeta(path)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run'"}
-	}
-	if err := checkCredentialsFlag(credentials); err != nil {
-		return err
 	}
 	creds, err := openCredentials(ctx, credentials, env, newLogger(env.stderr, "text"))
 	if err != nil {

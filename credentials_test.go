@@ -213,3 +213,15 @@ func runOutlivesCredentials(t *testing.T, n int, overstate time.Duration) {
 		}
 	}
 }
+
+func TestCredentialsFlagIsChecked(t *testing.T) {
+	for _, cmd := range [][]string{
+		runArgs("http://127.0.0.1:1", filepath.Join(t.TempDir(), "r.json"), "--prefix", "", "--credentials", "keys"),
+		{"status", "--report", filepath.Join(t.TempDir(), "none.json"), "--credentials", "keys"},
+	} {
+		code, _, errOut := wftrigger(t, cmd...)
+		if code != 2 || !strings.Contains(errOut, `--credentials "keys" is not a credential source`) {
+			t.Errorf("wftrigger %s: exit %d, %s; want 2 naming the flag", strings.Join(cmd, " "), code, errOut)
+		}
+	}
+}

@@ -174,7 +174,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		ProviderID       string `json:"ProviderId"`
 		WebIdentityToken string
-		RoleArn          string //nolint:revive // the service's name
+		RoleArn          string
 		RoleSessionName  string
 		DurationSeconds  int64
 	}

@@ -343,7 +343,7 @@ func (p *oidcProvider) Describe() string { return "oidc (role " + p.roleARN + ")
 type stsAnswer struct {
 	Response struct {
 		Credentials struct {
-			Token, TmpSecretId, TmpSecretKey string //nolint:revive // the service's names
+			Token, TmpSecretId, TmpSecretKey string
 		}
 		ExpiredTime int64
 		Expiration  string
@@ -494,7 +494,7 @@ func (p *cvmProvider) roleName(ctx context.Context) (string, error) {
 
 // cvmAnswer is the metadata service's answer for a role.
 type cvmAnswer struct {
-	TmpSecretId, TmpSecretKey, Token string //nolint:revive // the service's names
+	TmpSecretId, TmpSecretKey, Token string
 	ExpiredTime                      int64
 	Expiration                       string
 	Code                             string

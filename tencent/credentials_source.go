@@ -199,7 +199,8 @@ type credentialsError struct {
 func (e *credentialsError) Error() string { return e.err.Error() }
 func (e *credentialsError) Unwrap() error { return e.cause }
 
-// Class is Fatal: requests cannot be signed.
+// Class is Fatal (requests cannot be signed), or Retryable when the wait
+// ended with a per-call timeout.
 func (e *credentialsError) Class() Class {
 	if errors.Is(e.cause, context.DeadlineExceeded) {
 		return Retryable
