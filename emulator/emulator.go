@@ -9,6 +9,10 @@
 //	GET  /                           GET Bucket, List Objects v1 (COS)
 //	GET  /<key>                      GET Object (COS); HEAD works too
 //
+// With Config.Issuer it also hands out temporary credentials, as a CVM
+// metadata service and STS do (see IssuerConfig), and accepts them until
+// they expire.
+//
 // So an object whose key is "triggerworkflow" or starts with
 // "workflowexecution" cannot be fetched from the emulator.
 //

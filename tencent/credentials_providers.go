@@ -19,6 +19,15 @@ import (
 	"time"
 )
 
+// The providers are written here rather than taken from
+// github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common: its CVM
+// provider hard-codes the metadata host (no WFTRIGGER_METADATA_ENDPOINT),
+// calls http.Get without a timeout (auto could hang on a host without a
+// metadata service) and logs with log.Println; its OIDC provider builds a
+// whole API client for one unsigned JSON call. What the SDK would have
+// given — an INI reader, an STS call sent with "Authorization: SKIP" — is a
+// hundred lines here, with timeouts, the overrides, and no dependency.
+
 // Names of the credential sources, as --credentials takes them. SourceAuto
 // takes the first that is configured, in the order env, profile, oidc,
 // cvm-role.
