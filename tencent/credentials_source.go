@@ -112,7 +112,7 @@ func (r *Refresher) Expires() time.Time {
 func (r *Refresher) Credentials(ctx context.Context) (Credentials, error) {
 	c := r.cur.Load()
 	if c == nil {
-		return r.wait(ctx)
+		return r.wait(ctx, nil)
 	}
 	now := r.now()
 	if c.refreshAt.IsZero() || now.Before(c.refreshAt) {
@@ -123,11 +123,11 @@ func (r *Refresher) Credentials(ctx context.Context) (Credentials, error) {
 		due := !now.Before(r.retryAt)
 		r.mu.Unlock()
 		if due {
-			r.flight.DoChan("retrieve", r.retrieve) // in the background: nobody waits
+			r.flight.DoChan("retrieve", r.renew(c)) // in the background: nobody waits
 		}
 		return c.creds, nil
 	}
-	return r.wait(ctx)
+	return r.wait(ctx, c)
 }
 
 // Refresh renews the credentials after an answer said that stale have
@@ -135,15 +135,17 @@ func (r *Refresher) Credentials(ctx context.Context) (Credentials, error) {
 // returns the newer ones without a new fetch; when the provider gives stale
 // back (a source without temporary credentials), it returns stale.
 func (r *Refresher) Refresh(ctx context.Context, stale Credentials) (Credentials, error) {
-	if c := r.cur.Load(); c != nil && c.creds != stale {
+	c := r.cur.Load()
+	if c != nil && c.creds != stale {
 		return c.creds, nil
 	}
-	return r.wait(ctx)
+	return r.wait(ctx, c)
 }
 
-// wait joins (or starts) a renewal and waits for its outcome or for ctx.
-func (r *Refresher) wait(ctx context.Context) (Credentials, error) {
-	ch := r.flight.DoChan("retrieve", r.retrieve)
+// wait joins (or starts) a renewal of seen, the credentials the caller
+// found wanting, and waits for its outcome or for ctx.
+func (r *Refresher) wait(ctx context.Context, seen *cached) (Credentials, error) {
+	ch := r.flight.DoChan("retrieve", r.renew(seen))
 	select {
 	case res := <-ch:
 		if res.Err != nil {
@@ -152,6 +154,19 @@ func (r *Refresher) wait(ctx context.Context) (Credentials, error) {
 		return res.Val.(Credentials), nil
 	case <-ctx.Done():
 		return Credentials{}, fmt.Errorf("credentials from %s: %w", r.p.Describe(), ctx.Err())
+	}
+}
+
+// renew returns the renewal of seen: a fetch, unless another renewal has
+// replaced seen since the caller looked (then its credentials, if they have
+// not expired). Without this, a caller that found seen wanting just before
+// a renewal ended would start a second one.
+func (r *Refresher) renew(seen *cached) func() (any, error) {
+	return func() (any, error) {
+		if c := r.cur.Load(); c != nil && c != seen && (c.expires.IsZero() || r.now().Before(c.expires)) {
+			return c.creds, nil
+		}
+		return r.retrieve()
 	}
 }
 
