@@ -53,6 +53,10 @@ Flags:
   --job-rate R           objects an inventory trigger job processes a second (default 100)
   --job-skip-every N     a job leaves every N-th object without an execution (NotInJob)
   --job-fail-after N     a job ends Failed after N objects
+  --cvm-role NAME        serve a CVM metadata service for role NAME (temporary credentials,
+                         accepted until they expire, then 400 ExpiredToken)
+  --sts-role-arn ARN     serve STS AssumeRoleWithWebIdentity for role ARN
+  --credential-life D    life of the temporary credentials handed out (default 1h)
 `
 
 func emulatorCommand(ctx context.Context, args []string, env environment) error {
@@ -87,6 +91,9 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fs.Float64Var(&jobs.Rate, "job-rate", 100, "")
 	fs.IntVar(&jobs.SkipEvery, "job-skip-every", 0, "")
 	fs.IntVar(&jobs.FailAfter, "job-fail-after", 0, "")
+	fs.StringVar(&cfg.Issuer.Role, "cvm-role", "", "")
+	fs.StringVar(&cfg.Issuer.RoleARN, "sts-role-arn", "", "")
+	fs.DurationVar(&cfg.Issuer.Life, "credential-life", time.Hour, "")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err, env.stdout, env.stderr, "emulator", emulatorUsage)
 	}
@@ -121,6 +128,12 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fmt.Fprintf(env.stdout, "wftrigger emulator: CI + COS for bucket %s on %s (workflows %s)\n", cfg.Bucket, url, strings.Join(cfg.Workflows, ","))
 	if cfg.SecretID == emulatorSecretID && cfg.SecretKey == emulatorSecretKey {
 		fmt.Fprintf(env.stdout, "\n  export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s\n", emulatorSecretID, emulatorSecretKey)
+	}
+	if cfg.Issuer.Role != "" {
+		fmt.Fprintf(env.stdout, "  export WFTRIGGER_METADATA_ENDPOINT=%s  # --credentials cvm-role: role %s, credentials living %s\n", url, cfg.Issuer.Role, cfg.Issuer.Life)
+	}
+	if cfg.Issuer.RoleARN != "" {
+		fmt.Fprintf(env.stdout, "  export WFTRIGGER_STS_ENDPOINT=%s TKE_ROLE_ARN=%s TKE_REGION=ap-guangzhou TKE_PROVIDER_ID=… TKE_WEB_IDENTITY_TOKEN_FILE=…  # --credentials oidc\n", url, cfg.Issuer.RoleARN)
 	}
 	fmt.Fprintf(env.stdout, "  wftrigger run --bucket %s --ci-endpoint %s --cos-endpoint %s --workflow %s --prefix \"\"\n\nStop it with Ctrl-C.\n",
 		cfg.Bucket, url, url, cfg.Workflows[0])

@@ -25,8 +25,10 @@ const runUsage = `Usage: wftrigger run [flags]
 Triggers the workflow for every object of a source (a manifest file, or a
 listing of a bucket prefix) and keeps a JSON report. Rerunning the same
 command with the same --report resumes: succeeded objects are not triggered
-again. Credentials come from TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY
-(and TENCENTCLOUD_SESSION_TOKEN for temporary ones).
+again. Credentials come from the first source configured: the environment
+(TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SESSION_TOKEN),
+the profile ~/.tencentcloud/credentials, TKE pod identity (TKE_*), the CVM
+instance role; temporary ones are refreshed before they expire.
 
 Examples:
   # every key of a CSV manifest (column "key", or one key a line)
@@ -96,6 +98,10 @@ Output:
   --progress MODE        auto, bar, log or none (default auto)
   --log-format F         text or json (default text)
   --metrics-file PATH    write Prometheus textfile metrics there
+
+Credentials:
+  --credentials SOURCE   auto, env, profile, oidc or cvm-role (default auto: the first
+                         configured, in that order)
 `
 
 // runOptions are the flags of `wftrigger run`.
@@ -115,6 +121,7 @@ type runOptions struct {
 	fresh, dryRun                    bool
 	list                             string
 	progress, logFormat, metricsFile string
+	credentials                      string
 	filters                          manifest.FilterOptions
 	threshold                        runner.Threshold
 	serverSide                       bool          // --server-side: see cmd_serverside.go
@@ -153,6 +160,7 @@ func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) 
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
 	fs.BoolVar(&o.serverSide, "server-side", false, "")
 	fs.DurationVar(&o.pollInterval, "poll-interval", serverside.DefaultPollInterval, "")
+	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "")
 	if err := fs.Parse(args); err != nil {
 		return o, flagError(err, stdout, stderr, "run", runUsage)
 	}
@@ -210,6 +218,9 @@ func (o *runOptions) check(rest []string) error {
 	case "text", "json":
 	default:
 		return usageError("--log-format text|json", "--log-format %q is not a format", o.logFormat)
+	}
+	if err := checkCredentialsFlag(o.credentials); err != nil {
+		return err
 	}
 	var err error
 	if o.threshold, err = runner.ParseThreshold(o.maxFailures); err != nil {
@@ -276,17 +287,18 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	if err := checkOutputFolders(o); err != nil {
 		return err
 	}
-	needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://")
-	creds, err := tencent.CredentialsFromEnv(env.getenv)
-	if err != nil && needCreds {
-		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:TriggerMediaWorkflow)", "%v", err)
-	}
 	logger := newLogger(env.stderr, o.logFormat)
+	creds := tencent.StaticSource(tencent.Credentials{}) // a dry run of a local manifest calls nothing
+	if needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://"); needCreds {
+		if creds, err = openCredentials(ctx, o.credentials, env, logger); err != nil {
+			return err
+		}
+	}
 
 	client, err := tencent.NewClient(tencent.Config{
 		CIEndpoint:  or(o.ciEndpoint, tencent.CIEndpoint(o.bucket, o.region)),
 		COSEndpoint: or(o.cosEndpoint, tencent.COSEndpoint(o.bucket, o.region)),
-		Credentials: creds,
+		Source:      creds,
 		UserAgent:   "wftrigger/" + version(),
 	})
 	if err != nil {
@@ -430,7 +442,7 @@ func reportOpenError(err error, o runOptions) error {
 }
 
 // openSource opens the manifest or the listing, with the filters on top.
-func openSource(ctx context.Context, o runOptions, env environment, client *tencent.Client, creds tencent.Credentials, policy runner.Policy) (*manifest.Filtered, error) {
+func openSource(ctx context.Context, o runOptions, env environment, client *tencent.Client, creds tencent.CredentialSource, policy runner.Policy) (*manifest.Filtered, error) {
 	var (
 		src manifest.Source
 		err error
@@ -442,7 +454,7 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 		if bucket, _, ok := manifest.ParseCOSURL(o.manifest); ok && bucket != o.bucket && o.cosEndpoint == "" {
 			// An inventory is often delivered to another bucket of the
 			// same account and region.
-			if getter, err = tencent.NewClient(tencent.Config{COSEndpoint: tencent.COSEndpoint(bucket, o.region), Credentials: creds, UserAgent: "wftrigger/" + version()}); err != nil {
+			if getter, err = tencent.NewClient(tencent.Config{COSEndpoint: tencent.COSEndpoint(bucket, o.region), Source: creds, UserAgent: "wftrigger/" + version()}); err != nil {
 				return nil, err
 			}
 		}

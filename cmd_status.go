@@ -35,6 +35,7 @@ Flags:
   --qps R              ceiling on look-ups a second (default 50)
   --region REGION      default: the report's region
   --ci-endpoint URL    default: https://BUCKET.ci.REGION.myqcloud.com from the report
+  --credentials SOURCE auto, env, profile, oidc or cvm-role (default auto)
 `
 
 func statusCommand(ctx context.Context, args []string, env environment) error {
@@ -43,6 +44,7 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	fs.Usage = func() {}
 	var (
 		path, region, endpoint string
+		credentials            string
 		wait                   bool
 		interval               time.Duration
 		concurrency            int
@@ -55,6 +57,7 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	fs.Float64Var(&qps, "qps", 50, "")
 	fs.StringVar(&region, "region", "", "")
 	fs.StringVar(&endpoint, "ci-endpoint", "", "")
+	fs.StringVar(&credentials, "credentials", tencent.SourceAuto, "")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err, env.stdout, env.stderr, "status", statusUsage)
 	}
@@ -64,13 +67,16 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	case concurrency < 1 || qps <= 0 || interval <= 0:
 		return usageError("--concurrency 16 --qps 50 --interval 30s", "--concurrency, --qps and --interval must be positive")
 	}
+	if err := checkCredentialsFlag(credentials); err != nil {
+		return err
+	}
 	meta, err := readMeta(path)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run'"}
 	}
-	creds, err := tencent.CredentialsFromEnv(env.getenv)
+	creds, err := openCredentials(ctx, credentials, env, newLogger(env.stderr, "text"))
 	if err != nil {
-		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:DescribeMediaWorkflowExecution)", "%v", err)
+		return err
 	}
 	region = or(region, meta.Region)
 	if endpoint == "" && region == "" {
@@ -79,7 +85,7 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	client, err := tencent.NewClient(tencent.Config{
 		CIEndpoint:  or(endpoint, tencent.CIEndpoint(meta.Bucket, region)),
 		COSEndpoint: tencent.COSEndpoint(meta.Bucket, or(region, "ap-guangzhou")),
-		Credentials: creds,
+		Source:      creds,
 		UserAgent:   "wftrigger/" + version(),
 	})
 	if err != nil {

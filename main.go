@@ -39,6 +39,10 @@ type environment struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// secrets are every credential handed out during the command (the
+	// environment's, and each refresh of temporary ones): redacted from
+	// stdout and stderr.
+	secrets *tencent.Secrets
 }
 
 // Exit statuses of the contract.
@@ -110,9 +114,12 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	// Nothing any command prints can carry a secret of the environment's
 	// credentials, not even a server's echo of one in an error message.
-	creds, _ := tencent.CredentialsFromEnv(env.getenv)
-	env.stdout = &redactingWriter{w: env.stdout, redact: creds.Redact}
-	env.stderr = &redactingWriter{w: env.stderr, redact: creds.Redact}
+	env.secrets = tencent.NewSecrets()
+	if creds, err := tencent.CredentialsFromEnv(env.getenv); err == nil {
+		env.secrets.Add(creds)
+	}
+	env.stdout = &redactingWriter{w: env.stdout, redact: env.secrets.Redact}
+	env.stderr = &redactingWriter{w: env.stderr, redact: env.secrets.Redact}
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":

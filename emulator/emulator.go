@@ -11,6 +11,10 @@
 //	GET  /                           GET Bucket, List Objects v1 (COS)
 //	GET  /<key>                      GET Object (COS); HEAD works too
 //
+// With Config.Issuer it also hands out temporary credentials, as a CVM
+// metadata service and STS do (see IssuerConfig), and accepts them until
+// they expire.
+//
 // So an object whose key is "triggerworkflow" or starts with
 // "workflowexecution" or "inventorytriggerjob" cannot be fetched from the
 // emulator.
@@ -73,6 +77,10 @@ type Config struct {
 	Seed int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Issuer, when its Role or RoleARN is set, serves temporary
+	// credentials (metadata service, STS) and accepts them until they
+	// expire.
+	Issuer IssuerConfig
 }
 
 // Faults are the failures a Server injects into one group of endpoints.
@@ -145,6 +153,7 @@ type Server struct {
 	exec    execStore
 	objects objectStore
 	jobs    jobStore
+	temp    tempStore // minted temporary credentials
 
 	srvMu sync.Mutex
 	srv   *http.Server
@@ -162,6 +171,7 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.verifier.temp = &s.temp
 	for _, w := range cfg.Workflows {
 		s.workflows[w] = w
 	}
@@ -267,6 +277,9 @@ func classify(path string) (route, service) {
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
+	if s.serveIssuer(w, r) {
+		return
+	}
 	rt, svc := classify(r.URL.Path)
 	rid := s.newRequestID()
 

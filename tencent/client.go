@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,8 +31,13 @@ type Config struct {
 	// ListObjects and GetObject.
 	COSEndpoint string
 	// Credentials sign every request; with an empty SecretID requests go
-	// unsigned (anonymous).
+	// unsigned (anonymous). Ignored when Source is set.
 	Credentials Credentials
+	// Source, when set, hands out the credentials of each request
+	// (temporary ones, refreshed); a call answered ExpiredToken is sent
+	// once more with the credentials of Source.Refresh (it was not
+	// accepted, so this is never a second trigger).
+	Source CredentialSource
 	// HTTPClient sends the requests; nil means a client tuned for many
 	// concurrent calls to one host. Its redirects are never followed.
 	HTTPClient *http.Client
@@ -58,12 +64,11 @@ func COSEndpoint(bucket, region string) string {
 // Client calls CI and COS for one bucket. It is safe for concurrent use.
 type Client struct {
 	ci, cos   *endpoint
-	creds     Credentials
-	keys      keyCache
+	creds     CredentialSource
+	signer    atomic.Pointer[signer] // of the credentials last handed out
 	http      *http.Client
 	now       func() time.Time
 	userAgent []string
-	token     []string
 	zero      []string
 	bufs      sync.Pool // *[]byte response buffers
 }
@@ -82,8 +87,10 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.CIEndpoint == "" && cfg.COSEndpoint == "" {
 		return nil, errors.New("new client: no CI or COS endpoint")
 	}
-	c := &Client{creds: cfg.Credentials, now: cfg.Now}
-	c.keys.secretKey = cfg.Credentials.SecretKey
+	c := &Client{creds: cfg.Source, now: cfg.Now}
+	if c.creds == nil {
+		c.creds = StaticSource(cfg.Credentials)
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -103,9 +110,6 @@ func NewClient(cfg Config) (*Client, error) {
 	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if cfg.UserAgent != "" {
 		c.userAgent = []string{cfg.UserAgent}
-	}
-	if t := cfg.Credentials.SessionToken; t != "" {
-		c.token = []string{t}
 	}
 	c.zero = []string{"0"}
 	c.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
@@ -180,7 +184,22 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	q = append(q, "&workflowId="...)
 	q = appendEncode(q, in.WorkflowID)
 
-	req, err := c.newRequest(ctx, http.MethodPost, e, e.trigger, "", string(q))
+	s, err := c.signerFor(ctx, op)
+	if err != nil {
+		return TriggerResult{}, err
+	}
+	res, err := c.trigger(ctx, in, string(q), s)
+	if s = c.renewed(ctx, err, s); s != nil {
+		res, err = c.trigger(ctx, in, string(q), s)
+	}
+	return res, err
+}
+
+// trigger sends one TriggerWorkflow call signed by s.
+func (c *Client) trigger(ctx context.Context, in TriggerInput, q string, s *signer) (TriggerResult, error) {
+	const op = "trigger"
+	e := c.ci
+	req, err := c.newRequest(ctx, http.MethodPost, e, e.trigger, "", q, s)
 	if err != nil {
 		return TriggerResult{}, fmt.Errorf("%s %q: %w", op, in.Key, err)
 	}
@@ -193,12 +212,12 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	}
 	params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
 	headers := []entry{{"content-length", "0"}, {"host", e.hostHeader}}
-	if c.token != nil {
-		headers = append(headers, entry{"x-cos-security-token", c.token[0]})
+	if s.token != nil {
+		headers = append(headers, entry{"x-cos-security-token", s.token[0]})
 	}
-	if c.creds.SecretID != "" {
-		k := c.keys.get(c.now())
-		req.Header["Authorization"] = []string{k.authorization(c.creds.SecretID, http.MethodPost, e.trigger, params, headers)}
+	if s.creds.SecretID != "" {
+		k := s.keys.get(c.now())
+		req.Header["Authorization"] = []string{k.authorization(s.creds.SecretID, http.MethodPost, e.trigger, params, headers)}
 	}
 
 	resp, err := c.http.Do(req)
@@ -208,7 +227,7 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
 	if resp.StatusCode/100 != 2 {
-		e := newAPIError(op, resp, *bp, c.creds, c.now())
+		e := newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
 		e.WorkflowID = in.WorkflowID
 		return TriggerResult{}, e
 	}
@@ -256,9 +275,10 @@ func mayHaveBeenSent(err error) bool {
 	return !errors.As(err, &cert)
 }
 
-// newRequest builds an unsigned request to e with the given decoded path,
-// its escaped form (empty when it needs no escaping) and raw query.
-func (c *Client) newRequest(ctx context.Context, method string, e *endpoint, path, rawPath, rawQuery string) (*http.Request, error) {
+// newRequest builds a request to e with the given decoded path, its escaped
+// form (empty when it needs no escaping) and raw query, with the session
+// token of s but not yet signed.
+func (c *Client) newRequest(ctx context.Context, method string, e *endpoint, path, rawPath, rawQuery string, s *signer) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
 		return nil, err
@@ -268,8 +288,8 @@ func (c *Client) newRequest(ctx context.Context, method string, e *endpoint, pat
 	if c.userAgent != nil {
 		req.Header["User-Agent"] = c.userAgent
 	}
-	if c.token != nil {
-		req.Header["X-Cos-Security-Token"] = c.token
+	if s.token != nil {
+		req.Header["X-Cos-Security-Token"] = s.token
 	}
 	return req, nil
 }
@@ -280,12 +300,25 @@ func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath,
 	if e == nil {
 		return nil, &inputError{op + ": no endpoint configured"}
 	}
-	req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery)
+	s, err := c.signerFor(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.get1(ctx, op, e, path, rawPath, rawQuery, s)
+	if s = c.renewed(ctx, err, s); s != nil {
+		resp, err = c.get1(ctx, op, e, path, rawPath, rawQuery, s)
+	}
+	return resp, err
+}
+
+// get1 sends one GET signed by s.
+func (c *Client) get1(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, s *signer) (*http.Response, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery, s)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	if c.creds.SecretID != "" {
-		c.keys.get(c.now()).signRequest(req, c.creds.SecretID, nil)
+	if s.creds.SecretID != "" {
+		s.keys.get(c.now()).signRequest(req, s.creds.SecretID, nil)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -294,9 +327,57 @@ func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath,
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)
-		return nil, newAPIError(op, resp, *bp, c.creds, c.now())
+		return nil, newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
 	}
 	return resp, nil
+}
+
+// signer is one set of credentials with its cached signing key.
+type signer struct {
+	creds Credentials
+	keys  keyCache
+	token []string // the x-cos-security-token header value, nil for none
+}
+
+// signerFor returns the signer of the credentials the source hands out now.
+func (c *Client) signerFor(ctx context.Context, op string) (*signer, error) {
+	creds, err := c.creds.Credentials(ctx)
+	if err != nil {
+		var ce *credentialsError
+		if !errors.As(err, &ce) {
+			err = &credentialsError{err: fmt.Errorf("%s: %s", op, c.creds.Redact(err.Error())), cause: err}
+		}
+		return nil, err
+	}
+	return c.signerOf(creds), nil
+}
+
+func (c *Client) signerOf(creds Credentials) *signer {
+	if s := c.signer.Load(); s != nil && s.creds == creds {
+		return s
+	}
+	s := &signer{creds: creds}
+	s.keys.secretKey = creds.SecretKey
+	if creds.SessionToken != "" {
+		s.token = []string{creds.SessionToken}
+	}
+	c.signer.Store(s)
+	return s
+}
+
+// renewed returns the signer to send a call again with when its answer
+// err says that the credentials of s have expired and the source has newer
+// ones; nil otherwise.
+func (c *Client) renewed(ctx context.Context, err error, s *signer) *signer {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != "ExpiredToken" {
+		return nil
+	}
+	fresh, rerr := c.creds.Refresh(ctx, s.creds)
+	if rerr != nil || fresh == s.creds {
+		return nil
+	}
+	return c.signerOf(fresh)
 }
 
 // getBody is get that reads the whole answer.

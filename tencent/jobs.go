@@ -315,13 +315,26 @@ func (c *Client) job(x jobDetailXML, requestID string) InventoryJob {
 // answer. path is below the endpoint's base; a non-2xx answer is an
 // *APIError.
 func (c *Client) sendJob(ctx context.Context, op, method, path, rawQuery string, body []byte) (jobsResponseXML, error) {
+	if c.ci == nil {
+		return jobsResponseXML{}, &inputError{op + ": no CI endpoint configured"}
+	}
+	s, err := c.signerFor(ctx, op)
+	if err != nil {
+		return jobsResponseXML{}, err
+	}
+	r, err := c.sendJob1(ctx, op, method, path, rawQuery, body, s)
+	if s = c.renewed(ctx, err, s); s != nil {
+		r, err = c.sendJob1(ctx, op, method, path, rawQuery, body, s)
+	}
+	return r, err
+}
+
+// sendJob1 sends one job API call signed by s.
+func (c *Client) sendJob1(ctx context.Context, op, method, path, rawQuery string, body []byte, s *signer) (jobsResponseXML, error) {
 	var r jobsResponseXML
 	e := c.ci
-	if e == nil {
-		return r, &inputError{op + ": no CI endpoint configured"}
-	}
 	full := e.base + path
-	req, err := c.newRequest(ctx, method, e, full, string(appendPathEncode(nil, full)), rawQuery)
+	req, err := c.newRequest(ctx, method, e, full, string(appendPathEncode(nil, full)), rawQuery, s)
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", op, err)
 	}
@@ -337,8 +350,8 @@ func (c *Client) sendJob(ctx context.Context, op, method, path, rawQuery string,
 		req.Header["Content-Type"] = []string{"application/xml"}
 		req.Header["Content-Md5"] = []string{base64.StdEncoding.EncodeToString(sum[:])}
 	}
-	if c.creds.SecretID != "" {
-		c.keys.get(c.now()).signRequest(req, c.creds.SecretID, nil)
+	if s.creds.SecretID != "" {
+		s.keys.get(c.now()).signRequest(req, s.creds.SecretID, nil)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -347,7 +360,7 @@ func (c *Client) sendJob(ctx context.Context, op, method, path, rawQuery string,
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)
-		return r, newAPIError(op, resp, *bp, c.creds, c.now())
+		return r, newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
 	}
 	raw, err := readAll(resp)
 	if err != nil {
