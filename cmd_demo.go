@@ -14,7 +14,9 @@ import (
 	"github.com/wftrigger/wftrigger/report"
 )
 
-const demoUsage = `Usage: wftrigger demo [--objects N] [--dir DIR]
+// demoHead is the start of `wftrigger demo -h`; the flags follow, from the
+// FlagSet (demoFlags).
+const demoHead = `Usage: wftrigger demo [--objects N] [--dir DIR]
 
 Runs a whole backfill against an in-process emulator: no account, no network,
 no set-up. It writes a manifest of generated keys (spaces, '+', '%', Chinese),
@@ -31,25 +33,41 @@ Examples:
   wftrigger demo --objects 20000 --dir /tmp/demo
 `
 
-func demoCommand(ctx context.Context, args []string, env environment) error {
+// demoSections lays out the flags of `wftrigger demo` in its help.
+func demoSections() []helpSection {
+	return []helpSection{{"Flags", []string{"objects N", "dir DIR"}}}
+}
+
+// defaultDemoObjects is how many keys the demo backfills.
+const defaultDemoObjects = 3000
+
+// demoFlags defines the flags of `wftrigger demo`.
+func demoFlags(objects *int, dir *string) *flag.FlagSet {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {}
-	objects := fs.Int("objects", 3000, "")
-	dir := fs.String("dir", "", "")
-	if err := fs.Parse(args); err != nil {
-		return flagError(err, env.stdout, env.stderr, "demo", demoUsage)
+	fs.IntVar(objects, "objects", defaultDemoObjects, "how many generated keys to backfill")
+	fs.StringVar(dir, "dir", "", "where the manifest and the report go (by default a new temporary folder)")
+	return fs
+}
+
+func demoCommand(ctx context.Context, args []string, env environment) error {
+	var (
+		objects int
+		dir     string
+	)
+	fs := demoFlags(&objects, &dir)
+	if err := parseFlags(fs, args, env.stdout, env.stderr, demoHead, demoSections(), ""); err != nil {
+		return err
 	}
-	if *objects < 1 {
-		return usageError("wftrigger demo --objects 3000", "--objects %d: want at least 1", *objects)
+	if objects < 1 {
+		return usageError("wftrigger demo --objects 3000", "--objects %d: want at least 1", objects)
 	}
-	if *dir == "" {
+	if dir == "" {
 		d, err := os.MkdirTemp("", "wftrigger-demo-")
 		if err != nil {
 			return err
 		}
-		*dir = d
-	} else if err := os.MkdirAll(*dir, 0o755); err != nil {
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 
@@ -65,13 +83,13 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	defer srv.Close()
-	keys := emulator.SampleKeys(*objects, 1)
+	keys := emulator.SampleKeys(objects, 1)
 	srv.PutSample(keys, time.Now().Add(-90*24*time.Hour))
-	manifestPath := filepath.Join(*dir, "objects.csv")
+	manifestPath := filepath.Join(dir, "objects.csv")
 	if err := writeKeysCSV(manifestPath, keys); err != nil {
 		return err
 	}
-	reportPath := filepath.Join(*dir, "report.json")
+	reportPath := filepath.Join(dir, "report.json")
 	// A report left by an earlier demo in the same --dir is resumed, as
 	// a rerun of any backfill is: what succeeded then is not triggered again.
 	prior, resumed := 0, false
@@ -95,7 +113,7 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 	fmt.Fprintf(env.stdout, "demo: an emulator on %s serves bucket %s; %d keys in %s\n", url, emulatorBucket, len(keys), manifestPath)
 	fmt.Fprintf(env.stdout, "demo: it checks every signature, injects faults (2%% 500 InternalError, 1%% connection resets) and throttles above %d calls/s with 503 SlowDown\n", demoQuota)
 	if resumed {
-		fmt.Fprintf(env.stdout, "demo: %s is there from an earlier demo in %s, with %d objects succeeded: this run resumes it and triggers none of them again (a new --dir starts afresh)\n", reportPath, *dir, prior)
+		fmt.Fprintf(env.stdout, "demo: %s is there from an earlier demo in %s, with %d objects succeeded: this run resumes it and triggers none of them again (a new --dir starts afresh)\n", reportPath, dir, prior)
 	}
 	fmt.Fprintln(env.stdout)
 	fmt.Fprintf(env.stdout, "$ wftrigger run %s\n", strings.Join(quoteArgs(runArgs), " "))

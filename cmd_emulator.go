@@ -21,7 +21,9 @@ const (
 	emulatorWorkflow  = "w0123456789abcdef0123456789abcdef"
 )
 
-const emulatorUsage = `Usage: wftrigger emulator [flags]
+// emulatorHead is the start of `wftrigger emulator -h`; the flags follow,
+// from the FlagSet (emulatorFlags).
+const emulatorHead = `Usage: wftrigger emulator [flags]
 
 Serves a local Tencent CI + COS emulator on one address: TriggerWorkflow,
 DescribeWorkflowExecution(s), inventory trigger jobs, GET Bucket and GET Object, each checking the
@@ -31,112 +33,106 @@ without an account, and for tests.
 Examples:
   wftrigger emulator --listen 127.0.0.1:9000 --objects 10000
   wftrigger emulator --error-rate 0.05 --slowdown-rate 0.05 --reset-rate 0.02 --qps 500
-
-Flags:
-  --listen ADDR          address to serve (default 127.0.0.1:9000; :0 picks a port)
-  --secret-id ID         the accepted SecretId (default ` + emulatorSecretID + `)
-  --secret-key KEY       the accepted SecretKey (default ` + emulatorSecretKey + `)
-  --session-token T      require this x-cos-security-token
-  --bucket NAME-APPID    the bucket it pretends to be (default ` + emulatorBucket + `)
-  --workflow LIST        known workflow ids, comma-separated (default ` + emulatorWorkflow + `)
-  --deny-prefix LIST     keys under these prefixes get 403 AccessDenied
-  --objects N            store N generated sample objects for listing (default 0)
-  --objects-file PATH    store the objects listed in PATH: one key a line, optionally
-                         followed by a tab and its RFC 3339 modification time
-  --error-rate F         fraction of triggers answered 500 InternalError
-  --slowdown-rate F      fraction of triggers answered 503 SlowDown
-  --reset-rate F         fraction of triggers whose connection is reset
-  --qps R                throttle triggers above R a second with 503 SlowDown
-  --latency D            added to every trigger answer
-  --list-error-rate F    fraction of listing and GET Object requests answered 500
-  --execution-delay D    how long an instance stays Running (default 2s)
-  --job-rate R           objects an inventory trigger job processes a second (default 100)
-  --job-skip-every N     a job leaves every N-th object without an execution (NotInJob)
-  --job-fail-after N     a job ends Failed after N objects
-  --cvm-role NAME        serve a CVM metadata service for role NAME (temporary credentials,
-                         accepted until they expire, then 400 ExpiredToken)
-  --sts-role-arn ARN     serve STS AssumeRoleWithWebIdentity for role ARN
-  --credential-life D    life of the temporary credentials handed out (default 1h)
 `
 
-func emulatorCommand(ctx context.Context, args []string, env environment) error {
+// emulatorSections lays out the flags of `wftrigger emulator` in its help.
+func emulatorSections() []helpSection {
+	return []helpSection{
+		{"Flags", []string{"listen ADDR", "secret-id ID", "secret-key KEY", "session-token T", "bucket NAME-APPID",
+			"workflow LIST", "deny-prefix LIST", "objects N", "objects-file PATH", "error-rate F", "slowdown-rate F",
+			"reset-rate F", "qps R", "latency D", "list-error-rate F", "execution-delay D", "auth-style S"}},
+		{"Inventory trigger jobs", []string{"job-rate R", "job-skip-every N", "job-fail-after N"}},
+		{"Temporary credentials", []string{"cvm-role NAME", "sts-role-arn ARN", "credential-life D"}},
+	}
+}
+
+// emulatorOptions are the flags of `wftrigger emulator`.
+type emulatorOptions struct {
+	cfg       emulator.Config
+	listen    string
+	workflows string
+	deny      string
+	objects   int
+	objFile   string
+	authStyle string
+	jobs      emulator.JobOptions
+}
+
+// emulatorFlags defines the flags of `wftrigger emulator` into o.
+func emulatorFlags(o *emulatorOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {}
-	var (
-		cfg       emulator.Config
-		listen    string
-		workflows string
-		deny      string
-		objects   int
-		objFile   string
-		jobs      emulator.JobOptions
-	)
-	fs.StringVar(&listen, "listen", "127.0.0.1:9000", "")
-	fs.StringVar(&cfg.SecretID, "secret-id", emulatorSecretID, "")
-	fs.StringVar(&cfg.SecretKey, "secret-key", emulatorSecretKey, "")
-	fs.StringVar(&cfg.SessionToken, "session-token", "", "")
-	fs.StringVar(&cfg.Bucket, "bucket", emulatorBucket, "")
-	fs.StringVar(&workflows, "workflow", emulatorWorkflow, "")
-	fs.StringVar(&deny, "deny-prefix", "", "")
-	fs.IntVar(&objects, "objects", 0, "")
-	fs.StringVar(&objFile, "objects-file", "", "")
-	fs.Float64Var(&cfg.Trigger.ErrorRate, "error-rate", 0, "")
-	fs.Float64Var(&cfg.Trigger.SlowDownRate, "slowdown-rate", 0, "")
-	fs.Float64Var(&cfg.Trigger.ResetRate, "reset-rate", 0, "")
-	fs.Float64Var(&cfg.Trigger.QPS, "qps", 0, "")
-	fs.DurationVar(&cfg.Trigger.Latency, "latency", 0, "")
-	fs.Float64Var(&cfg.List.ErrorRate, "list-error-rate", 0, "")
-	fs.DurationVar(&cfg.ExecutionDelay, "execution-delay", 2*time.Second, "")
-	fs.Float64Var(&jobs.Rate, "job-rate", 100, "")
-	fs.IntVar(&jobs.SkipEvery, "job-skip-every", 0, "")
-	fs.IntVar(&jobs.FailAfter, "job-fail-after", 0, "")
-	fs.StringVar(&cfg.Issuer.Role, "cvm-role", "", "")
-	fs.StringVar(&cfg.Issuer.RoleARN, "sts-role-arn", "", "")
-	fs.DurationVar(&cfg.Issuer.Life, "credential-life", time.Hour, "")
-	if err := fs.Parse(args); err != nil {
-		return flagError(err, env.stdout, env.stderr, "emulator", emulatorUsage)
+	fs.StringVar(&o.listen, "listen", emulator.DefaultListen, "address to serve (:0 picks a port)")
+	fs.StringVar(&o.cfg.SecretID, "secret-id", emulatorSecretID, "the accepted SecretId")
+	fs.StringVar(&o.cfg.SecretKey, "secret-key", emulatorSecretKey, "the accepted SecretKey")
+	fs.StringVar(&o.cfg.SessionToken, "session-token", "", "require this x-cos-security-token")
+	fs.StringVar(&o.cfg.Bucket, "bucket", emulatorBucket, "the bucket it pretends to be")
+	fs.StringVar(&o.workflows, "workflow", emulatorWorkflow, "known workflow ids, comma-separated")
+	fs.StringVar(&o.deny, "deny-prefix", "", "keys under these prefixes get 403 AccessDenied")
+	fs.IntVar(&o.objects, "objects", 0, "store N generated sample objects for listing")
+	fs.StringVar(&o.objFile, "objects-file", "", "store the objects listed in PATH: one key a line, optionally\nfollowed by a tab and its RFC 3339 modification time")
+	fs.Float64Var(&o.cfg.Trigger.ErrorRate, "error-rate", 0, "fraction of triggers answered 500 InternalError")
+	fs.Float64Var(&o.cfg.Trigger.SlowDownRate, "slowdown-rate", 0, "fraction of triggers answered 503 SlowDown")
+	fs.Float64Var(&o.cfg.Trigger.ResetRate, "reset-rate", 0, "fraction of triggers whose connection is reset")
+	fs.Float64Var(&o.cfg.Trigger.QPS, "qps", 0, "throttle triggers above R a second with 503 SlowDown")
+	fs.DurationVar(&o.cfg.Trigger.Latency, "latency", 0, "added to every trigger answer")
+	fs.Float64Var(&o.cfg.List.ErrorRate, "list-error-rate", 0, "fraction of listing and GET Object requests answered 500")
+	fs.DurationVar(&o.cfg.ExecutionDelay, "execution-delay", emulator.DefaultExecutionDelay, "how long an instance stays Running")
+	fs.StringVar(&o.authStyle, "auth-style", "cos", "answer CI requests that fail authentication as cos (403\nInvalidAccessKeyId, SignatureDoesNotMatch) or ci (401 SecretidNotExist,\nInvalidAuthorization, MissingAuthorization, SignatureExpired)")
+	fs.Float64Var(&o.jobs.Rate, "job-rate", 100, "objects an inventory trigger job processes a second")
+	fs.IntVar(&o.jobs.SkipEvery, "job-skip-every", 0, "a job leaves every N-th object without an execution (NotInJob)")
+	fs.IntVar(&o.jobs.FailAfter, "job-fail-after", 0, "a job ends Failed after N objects")
+	fs.StringVar(&o.cfg.Issuer.Role, "cvm-role", "", "serve a CVM metadata service for role NAME (temporary credentials,\naccepted until they expire, then 400 ExpiredToken)")
+	fs.StringVar(&o.cfg.Issuer.RoleARN, "sts-role-arn", "", "serve STS AssumeRoleWithWebIdentity for role ARN")
+	fs.DurationVar(&o.cfg.Issuer.Life, "credential-life", time.Hour, "life of the temporary credentials handed out")
+	return fs
+}
+
+func emulatorCommand(ctx context.Context, args []string, env environment) error {
+	o := emulatorOptions{cfg: emulator.Config{Seed: time.Now().UnixNano()}}
+	fs := emulatorFlags(&o)
+	if err := parseFlags(fs, args, env.stdout, env.stderr, emulatorHead, emulatorSections(), "wftrigger emulator --listen 127.0.0.1:9000"); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError("wftrigger emulator --listen 127.0.0.1:9000", "unexpected argument %q", fs.Arg(0))
+	var ok bool
+	if o.cfg.Auth, ok = emulator.ParseAuthStyle(o.authStyle); !ok {
+		return usageError("--auth-style ci answers as CI does (401 SecretidNotExist, …), --auth-style cos as COS does", "--auth-style %q is not cos or ci", o.authStyle)
 	}
-	cfg.Workflows = splitList(workflows)
-	cfg.DenyPrefixes = splitList(deny)
-	for _, r := range []float64{cfg.Trigger.ErrorRate, cfg.Trigger.SlowDownRate, cfg.Trigger.ResetRate, cfg.List.ErrorRate} {
+	o.cfg.Workflows = splitList(o.workflows)
+	o.cfg.DenyPrefixes = splitList(o.deny)
+	for _, r := range []float64{o.cfg.Trigger.ErrorRate, o.cfg.Trigger.SlowDownRate, o.cfg.Trigger.ResetRate, o.cfg.List.ErrorRate} {
 		if r < 0 || r > 1 {
 			return usageError("--error-rate 0.05", "fault rates are fractions from 0 to 1, not %g", r)
 		}
 	}
-	cfg.Seed = time.Now().UnixNano()
-	srv := emulator.New(cfg)
-	srv.SetJobOptions(jobs)
-	if objects > 0 {
-		srv.PutSample(emulator.SampleKeys(objects, cfg.Seed), time.Now().Add(-365*24*time.Hour))
+	srv := emulator.New(o.cfg)
+	srv.SetJobOptions(o.jobs)
+	if o.objects > 0 {
+		srv.PutSample(emulator.SampleKeys(o.objects, o.cfg.Seed), time.Now().Add(-365*24*time.Hour))
 	}
-	if objFile != "" {
-		n, err := loadObjects(srv, objFile)
+	if o.objFile != "" {
+		n, err := loadObjects(srv, o.objFile)
 		if err != nil {
 			return &exitError{code: exitUsage, err: err}
 		}
-		fmt.Fprintf(env.stdout, "wftrigger emulator: %d objects from %s\n", n, objFile)
+		fmt.Fprintf(env.stdout, "wftrigger emulator: %d objects from %s\n", n, o.objFile)
 	}
-	url, err := srv.Start(listen)
+	url, err := srv.Start(o.listen)
 	if err != nil {
-		return usageError("--listen 127.0.0.1:0 picks a free port", "listen %s: %w", listen, err)
+		return usageError("--listen 127.0.0.1:0 picks a free port", "listen %s: %w", o.listen, err)
 	}
 	defer srv.Close()
-	fmt.Fprintf(env.stdout, "wftrigger emulator: CI + COS for bucket %s on %s (workflows %s)\n", cfg.Bucket, url, strings.Join(cfg.Workflows, ","))
-	if cfg.SecretID == emulatorSecretID && cfg.SecretKey == emulatorSecretKey {
+	fmt.Fprintf(env.stdout, "wftrigger emulator: CI + COS for bucket %s on %s (workflows %s)\n", o.cfg.Bucket, url, strings.Join(o.cfg.Workflows, ","))
+	if o.cfg.SecretID == emulatorSecretID && o.cfg.SecretKey == emulatorSecretKey {
 		fmt.Fprintf(env.stdout, "\n  export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s\n", emulatorSecretID, emulatorSecretKey)
 	}
-	if cfg.Issuer.Role != "" {
-		fmt.Fprintf(env.stdout, "  export WFTRIGGER_METADATA_ENDPOINT=%s  # --credentials cvm-role: role %s, credentials living %s\n", url, cfg.Issuer.Role, cfg.Issuer.Life)
+	if o.cfg.Issuer.Role != "" {
+		fmt.Fprintf(env.stdout, "  export WFTRIGGER_METADATA_ENDPOINT=%s  # --credentials cvm-role: role %s, credentials living %s\n", url, o.cfg.Issuer.Role, o.cfg.Issuer.Life)
 	}
-	if cfg.Issuer.RoleARN != "" {
-		fmt.Fprintf(env.stdout, "  export WFTRIGGER_STS_ENDPOINT=%s TKE_ROLE_ARN=%s TKE_REGION=ap-guangzhou TKE_PROVIDER_ID=… TKE_WEB_IDENTITY_TOKEN_FILE=…  # --credentials oidc\n", url, cfg.Issuer.RoleARN)
+	if o.cfg.Issuer.RoleARN != "" {
+		fmt.Fprintf(env.stdout, "  export WFTRIGGER_STS_ENDPOINT=%s TKE_ROLE_ARN=%s TKE_REGION=ap-guangzhou TKE_PROVIDER_ID=… TKE_WEB_IDENTITY_TOKEN_FILE=…  # --credentials oidc\n", url, o.cfg.Issuer.RoleARN)
 	}
 	fmt.Fprintf(env.stdout, "  wftrigger run --bucket %s --ci-endpoint %s --cos-endpoint %s --workflow %s --prefix \"\"\n\nStop it with Ctrl-C.\n",
-		cfg.Bucket, url, url, cfg.Workflows[0])
+		o.cfg.Bucket, url, url, o.cfg.Workflows[0])
 	<-ctx.Done()
 	s := srv.Stats()
 	fmt.Fprintf(env.stdout, "wftrigger emulator: %d requests, %d triggers accepted, %d rejected, %d faults injected\n", s.Requests, s.Accepted, s.Rejected, s.Faults)

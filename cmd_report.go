@@ -11,7 +11,9 @@ import (
 	"github.com/wftrigger/wftrigger/report/export"
 )
 
-const reportUsage = `Usage: wftrigger report --report PATH [flags]
+// reportHead is the start of `wftrigger report -h`; the flags follow, from
+// the FlagSet (reportFlags).
+const reportHead = `Usage: wftrigger report --report PATH [flags]
 
 Prints the entries of a report, filtered, to standard output: as JSON Lines
 (a manifest that 'wftrigger run --manifest' reads back), as CSV, or as an S3
@@ -31,45 +33,35 @@ Examples:
   wftrigger report --report wftrigger-report.json --execution Failed |
       jq -c '{key, tasks: .execution.tasks}'
 
-Flags:
-  --report PATH      the report (default wftrigger-report.json)
-  --status LIST      succeeded, failed, invalid, uncertain, comma-separated (default
-                     all); failed includes uncertain: failed entries whose call may
-                     have reached CI (a rerun looks them up before triggering again)
-  --execution LIST   only entries whose recorded execution state ('wftrigger status')
-                     is in LIST: Success, Failed, Cancel, Running… (default: any)
-  --format F         jsonl (default): key, workflowId, name, then the entry's other
-                     fields, one object a line (an invalid entry as it is: run finds
-                     it invalid again, a key that is not UTF-8 read from keyHex);
-                     csv: key,status,workflowId,name,instanceId,attempts,errorCode,
-                     httpStatus,message,executionState;
-                     s3batch: Bucket,Key,VersionId,TaskStatus,ErrorCode,
-                     HTTPStatusCode,ResultMessage, the key URL-encoded, no header
 `
+
+// reportSections lays out the flags of `wftrigger report` in its help.
+func reportSections() []helpSection {
+	return []helpSection{{"Flags", []string{"report PATH", "status LIST", "execution LIST", "format F"}}}
+}
 
 // reportOptions are the flags of `wftrigger report`.
 type reportOptions struct {
-	path, format string
-	filter       export.Filter
+	path, format        string
+	statuses, execution string
+	filter              export.Filter
+}
+
+// reportFlags defines the flags of `wftrigger report` into o.
+func reportFlags(o *reportOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.StringVar(&o.path, "report", report.DefaultPath, "the report")
+	fs.StringVar(&o.statuses, "status", "", "succeeded, failed, invalid, uncertain, comma-separated (by default\nall); failed includes uncertain: failed entries whose call may\nhave reached CI (a rerun looks them up before triggering again)")
+	fs.StringVar(&o.execution, "execution", "", "only entries whose recorded execution state ('wftrigger status')\nis in LIST: Success, Failed, Cancel, Running… (by default any)")
+	fs.StringVar(&o.format, "format", export.JSONL, "jsonl: key, workflowId, name, then the entry's other\nfields, one object a line (an invalid entry as it is: run finds\nit invalid again, a key that is not UTF-8 read from keyHex);\ncsv: key,status,workflowId,name,instanceId,attempts,errorCode,\nhttpStatus,message,executionState;\ns3batch: Bucket,Key,VersionId,TaskStatus,ErrorCode,\nHTTPStatusCode,ResultMessage, the key URL-encoded, no header")
+	return fs
 }
 
 func parseReportFlags(args []string, stdout, stderr io.Writer) (reportOptions, error) {
-	var (
-		o                   reportOptions
-		statuses, execution string
-	)
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	fs.StringVar(&o.path, "report", "wftrigger-report.json", "")
-	fs.StringVar(&statuses, "status", "", "")
-	fs.StringVar(&execution, "execution", "", "")
-	fs.StringVar(&o.format, "format", export.JSONL, "")
-	if err := fs.Parse(args); err != nil {
-		return o, flagError(err, stdout, stderr, "report", reportUsage)
-	}
-	if fs.NArg() > 0 {
-		return o, usageError("wftrigger report --report wftrigger-report.json --status failed", "unexpected argument %q", fs.Arg(0))
+	var o reportOptions
+	fs := reportFlags(&o)
+	if err := parseFlags(fs, args, stdout, stderr, reportHead, reportSections(), "wftrigger report --report wftrigger-report.json --status failed"); err != nil {
+		return o, err
 	}
 	switch o.format {
 	case export.JSONL, export.CSV, export.S3Batch:
@@ -77,7 +69,7 @@ func parseReportFlags(args []string, stdout, stderr io.Writer) (reportOptions, e
 		return o, usageError("--format jsonl, --format csv or --format s3batch", "--format %q is not a format", o.format)
 	}
 	var err error
-	if o.filter, err = export.ParseFilter(statuses, execution); err != nil {
+	if o.filter, err = export.ParseFilter(o.statuses, o.execution); err != nil {
 		return o, usageError("--status failed,invalid", "--status: %v", err)
 	}
 	return o, nil

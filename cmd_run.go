@@ -20,7 +20,9 @@ import (
 	"github.com/wftrigger/wftrigger/tencent"
 )
 
-const runUsage = `Usage: wftrigger run [flags]
+// runHead is the start of `wftrigger run -h`; the flags follow, from the
+// FlagSet (runFlags).
+const runHead = `Usage: wftrigger run [flags]
 
 Triggers the workflow for every object of a source (a manifest file, or a
 listing of a bucket prefix) and keeps a JSON report. Rerunning the same
@@ -43,66 +45,21 @@ Examples:
   wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… \
       --manifest cos://inventory-1250000000/inv/1250000000/media/daily/20261120/manifest.json \
       --modified-after 2026-01-01 --dry-run
-
-Source (exactly one):
-  --manifest PATH        manifest file (.csv .jsonl .ndjson .txt, COS inventory manifest.json,
-                         any of them .gz; cos://BUCKET-APPID/KEY for an inventory in a bucket;
-                         - for standard input)
-  --format F             csv, jsonl, txt or inventory (default: by the file name)
-  --prefix PREFIX        list the bucket under PREFIX ("" lists the whole bucket)
-
-Target:
-  --bucket NAME-APPID    the bucket (required)
-  --region REGION        e.g. ap-guangzhou (required unless both endpoints are given)
-  --workflow ID          the workflow (required unless every manifest row names its own)
-  --ci-endpoint URL      default https://NAME-APPID.ci.REGION.myqcloud.com
-  --cos-endpoint URL     default https://NAME-APPID.cos.REGION.myqcloud.com
-
-Filters:
-  --suffix LIST          keep keys ending in one of these, case-insensitive (.mp4,.mov)
-  --modified-after TIME  keep objects modified strictly after TIME: RFC 3339, or
-                         YYYY-MM-DD for midnight UTC of that day (listing and
-                         inventory sources)
-  --limit N              trigger at most N objects (those already succeeded, duplicates
-                         and invalid rows do not count: a rerun goes on where it stopped)
-  --shard I/N            keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):
-                         every key lands in exactly one of N shards
-
-Pace:
-  --concurrency N        calls in flight (default 16)
-  --qps R                ceiling on calls a second, 0 for none (default 50)
-  --adaptive             cut the rate 30% after a second in which 5% of the answers were
-                         throttling; 5 s after a cut, raise it by 5% of --qps a second
-                         (default true; --adaptive=false to turn off)
-  --max-attempts N       calls per object at most (default 5)
-  --timeout D            per call (default 30s)
-  --max-failures N|P%    abort when more objects failed (default 50%, judged after 100)
-
-Server side:
-  --server-side          submit one CI inventory trigger job for the --prefix (--modified-after
-                         is its time window) or the --manifest cos://…/manifest.json inventory,
-                         wait for it and build the report from its executions; objects it did
-                         not trigger are failed NotInJob (a run without --server-side triggers
-                         them). Refuses --suffix, --shard, --limit. A rerun reattaches.
-  --poll-interval D      how often the job is looked at (default 10s)
-
-Report:
-  --report PATH          the report (default wftrigger-report.json)
-  --fresh                set an existing report aside and start over
-  --dry-run              read and check the whole source, trigger nothing
-  --list FILE            with --dry-run: also write the objects the run would trigger
-                         (after filters, resume and --limit) to FILE, a JSONL manifest
-                         to review, diff, and then run with --manifest FILE
-
-Output:
-  --progress MODE        auto, bar, log or none (default auto)
-  --log-format F         text or json (default text)
-  --metrics-file PATH    write Prometheus textfile metrics there
-
-Credentials:
-  --credentials SOURCE   auto, env, profile, oidc or cvm-role (default auto: the first
-                         configured, in that order)
 `
+
+// runSections lays out the flags of `wftrigger run` in its help.
+func runSections() []helpSection {
+	return []helpSection{
+		{"Source (exactly one)", []string{"manifest PATH", "format F", "prefix PREFIX"}},
+		{"Target", []string{"bucket NAME-APPID", "region REGION", "workflow ID", "ci-endpoint URL", "cos-endpoint URL"}},
+		{"Filters", []string{"suffix LIST", "modified-after TIME", "limit N", "shard I/N"}},
+		{"Pace", []string{"concurrency N", "qps R", "adaptive", "max-attempts N", "timeout D", "max-failures N|P%"}},
+		{"Server side", []string{"server-side", "poll-interval D"}},
+		{"Report", []string{"report PATH", "fresh", "dry-run", "list FILE"}},
+		{"Output", []string{"progress MODE", "log-format F", "metrics-file PATH"}},
+		{"Credentials", []string{"credentials SOURCE"}},
+	}
+}
 
 // runOptions are the flags of `wftrigger run`.
 type runOptions struct {
@@ -128,41 +85,53 @@ type runOptions struct {
 	pollInterval                     time.Duration // --poll-interval, server side
 }
 
+// Output defaults of `wftrigger run`: main owns the output.
+const (
+	defaultProgress  = "auto"
+	defaultLogFormat = "text"
+)
+
+// runFlags defines the flags of `wftrigger run` into o, once: their
+// defaults are the owning packages' constants, their usage strings make the
+// help.
+func runFlags(o *runOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&o.manifest, "manifest", "", "manifest file (.csv .jsonl .ndjson .txt, COS inventory manifest.json,\nany of them .gz; cos://BUCKET-APPID/KEY for an inventory in a bucket;\n- for standard input)")
+	fs.StringVar(&o.format, "format", "", "csv, jsonl, txt or inventory (by default: by the file name)")
+	fs.StringVar(&o.prefix, "prefix", "", "list the bucket under PREFIX (\"\" lists the whole bucket)")
+	fs.StringVar(&o.bucket, "bucket", "", "the bucket (required)")
+	fs.StringVar(&o.region, "region", "", "e.g. ap-guangzhou (required unless both endpoints are given)")
+	fs.StringVar(&o.workflow, "workflow", "", "the workflow (required unless every manifest row names its own)")
+	fs.StringVar(&o.ciEndpoint, "ci-endpoint", "", "by default https://NAME-APPID.ci.REGION.myqcloud.com")
+	fs.StringVar(&o.cosEndpoint, "cos-endpoint", "", "by default https://NAME-APPID.cos.REGION.myqcloud.com")
+	fs.StringVar(&o.suffix, "suffix", "", "keep keys ending in one of these, case-insensitive (.mp4,.mov)")
+	fs.StringVar(&o.modifiedAfter, "modified-after", "", "keep objects modified strictly after TIME: RFC 3339, or\nYYYY-MM-DD for midnight UTC of that day (listing and\ninventory sources)")
+	fs.IntVar(&o.limit, "limit", 0, "trigger at most N objects (those already succeeded, duplicates\nand invalid rows do not count: a rerun goes on where it stopped)")
+	fs.StringVar(&o.shard, "shard", "", "keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):\nevery key lands in exactly one of N shards")
+	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "calls in flight")
+	fs.Float64Var(&o.qps, "qps", runner.DefaultQPS, "ceiling on calls a second, 0 for none")
+	fs.BoolVar(&o.adaptive, "adaptive", true, "cut the rate 30% after a second in which 5% of the answers were\nthrottling; 5 s after a cut, raise it by 5% of --qps a second\n(--adaptive=false to turn off)")
+	fs.IntVar(&o.maxAttempts, "max-attempts", runner.DefaultMaxAttempts, "calls per object at most")
+	fs.DurationVar(&o.timeout, "timeout", runner.DefaultTimeout, "per call")
+	fs.StringVar(&o.maxFailures, "max-failures", runner.DefaultMaxFailures, "abort when more objects failed (a percentage is judged after 100)")
+	fs.StringVar(&o.reportPath, "report", report.DefaultPath, "the report")
+	fs.BoolVar(&o.fresh, "fresh", false, "set an existing report aside and start over")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read and check the whole source, trigger nothing")
+	fs.StringVar(&o.progress, "progress", defaultProgress, "auto, bar, log or none")
+	fs.StringVar(&o.logFormat, "log-format", defaultLogFormat, "text or json")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus textfile metrics there")
+	fs.StringVar(&o.list, "list", "", "with --dry-run: also write the objects the run would trigger\n(after filters, resume and --limit) to FILE, a JSONL manifest\nto review, diff, and then run with --manifest FILE")
+	fs.BoolVar(&o.serverSide, "server-side", false, "submit one CI inventory trigger job for the --prefix (--modified-after\nis its time window) or the --manifest cos://…/manifest.json inventory,\nwait for it and build the report from its executions; objects it did\nnot trigger are failed NotInJob (a run without --server-side triggers\nthem). Refuses --suffix, --shard, --limit. A rerun reattaches.")
+	fs.DurationVar(&o.pollInterval, "poll-interval", serverside.DefaultPollInterval, "how often the job is looked at")
+	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "auto, env, profile, oidc or cvm-role (auto: the first\nconfigured, in that order)")
+	return fs
+}
+
 func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) {
 	var o runOptions
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	fs.StringVar(&o.manifest, "manifest", "", "")
-	fs.StringVar(&o.format, "format", "", "")
-	fs.StringVar(&o.prefix, "prefix", "", "")
-	fs.StringVar(&o.bucket, "bucket", "", "")
-	fs.StringVar(&o.region, "region", "", "")
-	fs.StringVar(&o.workflow, "workflow", "", "")
-	fs.StringVar(&o.ciEndpoint, "ci-endpoint", "", "")
-	fs.StringVar(&o.cosEndpoint, "cos-endpoint", "", "")
-	fs.StringVar(&o.suffix, "suffix", "", "")
-	fs.StringVar(&o.modifiedAfter, "modified-after", "", "")
-	fs.IntVar(&o.limit, "limit", 0, "")
-	fs.StringVar(&o.shard, "shard", "", "")
-	fs.IntVar(&o.concurrency, "concurrency", 16, "")
-	fs.Float64Var(&o.qps, "qps", 50, "")
-	fs.BoolVar(&o.adaptive, "adaptive", true, "")
-	fs.IntVar(&o.maxAttempts, "max-attempts", 5, "")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "")
-	fs.StringVar(&o.maxFailures, "max-failures", "50%", "")
-	fs.StringVar(&o.reportPath, "report", "wftrigger-report.json", "")
-	fs.BoolVar(&o.fresh, "fresh", false, "")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "")
-	fs.StringVar(&o.list, "list", "", "")
-	fs.StringVar(&o.progress, "progress", "auto", "")
-	fs.StringVar(&o.logFormat, "log-format", "text", "")
-	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
-	fs.BoolVar(&o.serverSide, "server-side", false, "")
-	fs.DurationVar(&o.pollInterval, "poll-interval", serverside.DefaultPollInterval, "")
-	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "")
-	if err := fs.Parse(args); err != nil {
-		return o, flagError(err, stdout, stderr, "run", runUsage)
+	fs := runFlags(&o)
+	if err := parseFlags(fs, args, stdout, stderr, runHead, runSections(), ""); err != nil {
+		return o, err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -252,7 +221,7 @@ func (o *runOptions) check(rest []string) error {
 	}
 	// Only CSV and JSONL rows can name their own workflow (a file of no
 	// known format is refused by manifest.Open, which says why).
-	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != "" && f != manifest.FormatCSV && f != manifest.FormatJSONL {
+	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != "" && !manifest.NamesWorkflow(f) {
 		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
 	}
 	return o.checkServerSide()
@@ -313,7 +282,8 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	}
 	defer src.Close()
 
-	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src), StartedAt: time.Now().UTC()}
+	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src),
+		CIEndpoint: o.ciEndpoint, COSEndpoint: o.cosEndpoint, StartedAt: time.Now().UTC()}
 	if o.serverSide {
 		return runServerSide(ctx, o, env, client, src, meta, logger)
 	}
@@ -321,28 +291,17 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 		return dryRun(ctx, o, src, meta, env)
 	}
 
-	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, Fresh: o.fresh})
+	rep, err := openRunReport(o, meta, logger)
 	if err != nil {
-		return reportOpenError(err, o)
-	}
-	for _, p := range rep.SetAside() {
-		logger.Info("set the earlier report aside", "path", p)
-	}
-	if _, err := os.Stat(o.reportPath); errors.Is(err, os.ErrNotExist) {
-		// A report exists from the start (empty until the first rewrite):
-		// jq and `wftrigger status` find it even before the run ends.
-		if err := rep.Compact(); err != nil {
-			rep.Close(time.Now().UTC(), false)
-			return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
-		}
+		return err
 	}
 	if done, retry, uncertain := rep.Loaded(); done+retry+uncertain > 0 {
 		logger.Info("resuming", "report", o.reportPath, "succeeded", done, "toRetry", retry, "toLookUp", uncertain)
 	}
 
 	var c runner.Counters
-	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: estimateTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
-	stopCompaction := compactEvery(ctx, rep, time.Minute, logger)
+	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: progressTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
+	stopCompaction := rep.RewriteEvery(ctx, report.DefaultRewriteInterval, logger)
 	runErr := runner.Run(ctx, runner.Config{
 		Bucket:      o.bucket,
 		Workflow:    o.workflow,
@@ -354,7 +313,7 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 		Limit:       o.limit,
 		Redact:      creds.Redact,
 		Logger:      logger,
-	}, src, client, rep, &c)
+	}, src, service{client}, rep, &c)
 	stopCompaction()
 	elapsed := stopProgress()
 	complete := runErr == nil && c.Exhausted.Load()
@@ -416,6 +375,30 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
+// openRunReport opens (locks and loads) the report of a run, says what it
+// set aside or recovered, and makes sure the file exists from the start
+// (empty until the first rewrite): jq and `wftrigger status` find it even
+// before the run ends.
+func openRunReport(o runOptions, meta report.Meta, logger *slog.Logger) (*report.Report, error) {
+	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, Fresh: o.fresh})
+	if err != nil {
+		return nil, reportOpenError(err, o)
+	}
+	for _, p := range rep.SetAside() {
+		logger.Info("set the earlier report aside", "path", p)
+	}
+	for _, w := range rep.Warnings() {
+		logger.Warn(w, "report", rep.Path())
+	}
+	if _, err := os.Stat(o.reportPath); errors.Is(err, os.ErrNotExist) {
+		if err := rep.Compact(); err != nil {
+			rep.Close(time.Now().UTC(), false)
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
+		}
+	}
+	return rep, nil
+}
+
 func reportOpenError(err error, o runOptions) error {
 	var locked *report.LockedError
 	if errors.As(err, &locked) {
@@ -448,7 +431,7 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 		err error
 	)
 	if o.prefixSet {
-		src = manifest.NewListing(ctx, client, o.prefix, manifest.ListingOptions{Retry: policy.Do})
+		src = manifest.NewListing(ctx, client, o.prefix, manifest.ListingOptions{Retry: retryFailures(policy)})
 	} else {
 		getter := manifest.Getter(client)
 		if bucket, _, ok := manifest.ParseCOSURL(o.manifest); ok && bucket != o.bucket && o.cosEndpoint == "" {
@@ -555,57 +538,11 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// compactEvery rewrites the report from the journal while the run goes on:
-// every d, or ten times as long as the last rewrite took if that is longer
-// (a rewrite reads the whole journal, so on a huge run it must stay a small
-// share of the work). The returned func stops it.
-func compactEvery(ctx context.Context, rep *report.Report, d time.Duration, logger *slog.Logger) func() {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		wait := d
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			start := time.Now()
-			if err := rep.Compact(); err != nil {
-				logger.Warn("rewrite report", "error", err)
-			}
-			wait = max(d, 10*time.Since(start))
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
-// estimateTotal counts the lines of a plain local manifest, for the progress
-// output's total; 0 when unknown or not shown.
-func estimateTotal(o runOptions) int64 {
-	if o.progress == "none" || !o.manifestSet || o.manifest == "-" || strings.HasSuffix(o.manifest, ".gz") || o.manifestFormat() == manifest.FormatInventory || o.limit > 0 || o.shard != "" || o.suffix != "" {
+// progressTotal is the progress output's total: the rows of a plain local
+// manifest, 0 when unknown or when filters make it meaningless.
+func progressTotal(o runOptions) int64 {
+	if o.progress == "none" || !o.manifestSet || o.limit > 0 || o.shard != "" || o.suffix != "" {
 		return 0
 	}
-	f, err := os.Open(o.manifest)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	var n int64
-	buf := make([]byte, 256<<10)
-	for {
-		k, err := f.Read(buf)
-		for _, b := range buf[:k] {
-			if b == '\n' {
-				n++
-			}
-		}
-		if err != nil {
-			if strings.HasSuffix(strings.ToLower(o.manifest), ".csv") && n > 0 {
-				n-- // most CSV manifests have a header
-			}
-			return n
-		}
-	}
+	return manifest.EstimateRows(o.manifest, o.format)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -93,23 +92,14 @@ func runServerSide(ctx context.Context, o runOptions, env environment, client *t
 	if o.dryRun {
 		return dryRunServerSide(ctx, o, cfg, src, meta, env)
 	}
-	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, Fresh: o.fresh})
+	rep, err := openRunReport(o, meta, logger)
 	if err != nil {
-		return reportOpenError(err, o)
-	}
-	for _, p := range rep.SetAside() {
-		logger.Info("set the earlier report aside", "path", p)
-	}
-	if _, err := os.Stat(o.reportPath); errors.Is(err, os.ErrNotExist) {
-		if err := rep.Compact(); err != nil {
-			rep.Close(time.Now().UTC(), false)
-			return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
-		}
+		return err
 	}
 	start := time.Now()
 	var c serverside.Counters
 	stopProgress := serverSideProgress(ctx, o.progress, logger, &c)
-	stopCompaction := compactEvery(ctx, rep, time.Minute, logger)
+	stopCompaction := rep.RewriteEvery(ctx, report.DefaultRewriteInterval, logger)
 	res, runErr := serverside.Run(ctx, cfg, src, client, rep, &c)
 	stopCompaction()
 	stopProgress()
@@ -223,7 +213,9 @@ func serverSideProgress(ctx context.Context, mode string, logger *slog.Logger, c
 	return func() { cancel(); <-done }
 }
 
-const cancelUsage = `Usage: wftrigger cancel --report PATH [flags]
+// cancelHead is the start of `wftrigger cancel -h`; the flags follow, from
+// the FlagSet (cancelFlags).
+const cancelHead = `Usage: wftrigger cancel --report PATH [flags]
 
 Cancels the server-side job (CI inventory trigger job) of a 'run --server-side'
 and records its state in the report. The objects it triggered stay in the
@@ -232,41 +224,54 @@ report; a run without --server-side triggers the others.
 Examples:
   wftrigger cancel --report wftrigger-report.json
 
-Flags:
-  --report PATH        the report of a 'run --server-side' (default wftrigger-report.json)
-  --region REGION      default: the report's
-  --ci-endpoint URL    default: the report's, else https://BUCKET.ci.REGION.myqcloud.com
 `
+
+// cancelSections lays out the flags of `wftrigger cancel` in its help.
+func cancelSections() []helpSection {
+	return []helpSection{{"Flags", []string{"report PATH", "region REGION", "ci-endpoint URL", "credentials SOURCE"}}}
+}
+
+// cancelOptions are the flags of `wftrigger cancel`.
+type cancelOptions struct {
+	path, region, endpoint, credentials string
+}
+
+// cancelFlags defines the flags of `wftrigger cancel` into o.
+func cancelFlags(o *cancelOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("cancel", flag.ContinueOnError)
+	fs.StringVar(&o.path, "report", report.DefaultPath, "the report of a 'run --server-side'")
+	fs.StringVar(&o.region, "region", "", "by default the report's")
+	fs.StringVar(&o.endpoint, "ci-endpoint", "", "by default the report's, else https://BUCKET.ci.REGION.myqcloud.com")
+	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "auto, env, profile, oidc or cvm-role")
+	return fs
+}
 
 // cancelCommand is `wftrigger cancel`.
 func cancelCommand(ctx context.Context, args []string, env environment) error {
-	fs := flag.NewFlagSet("cancel", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {}
-	var path, region, endpoint string
-	fs.StringVar(&path, "report", "wftrigger-report.json", "")
-	fs.StringVar(&region, "region", "", "")
-	fs.StringVar(&endpoint, "ci-endpoint", "", "")
-	if err := fs.Parse(args); err != nil {
-		return flagError(err, env.stdout, env.stderr, "cancel", cancelUsage)
+	var o cancelOptions
+	fs := cancelFlags(&o)
+	if err := parseFlags(fs, args, env.stdout, env.stderr, cancelHead, cancelSections(), "wftrigger cancel --report wftrigger-report.json"); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError("wftrigger cancel --report wftrigger-report.json", "unexpected argument %q", fs.Arg(0))
+	if err := checkCredentialsFlag(o.credentials); err != nil {
+		return err
 	}
-	meta, err := readMeta(path)
+	path, region, endpoint := o.path, o.region, o.endpoint
+	h, err := report.ReadHeader(path)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run --server-side'"}
 	}
-	creds, err := tencent.CredentialsFromEnv(env.getenv)
+	meta := h.Meta
+	creds, err := openCredentials(ctx, o.credentials, env, newLogger(env.stderr, "text"))
 	if err != nil {
-		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=…", "%v", err)
+		return err
 	}
 	region = or(region, meta.Region)
 	endpoint = or(endpoint, meta.CIEndpoint)
 	if endpoint == "" && region == "" {
 		return usageError("--region ap-guangzhou", "the report names no region: give --region or --ci-endpoint")
 	}
-	client, err := tencent.NewClient(tencent.Config{CIEndpoint: or(endpoint, tencent.CIEndpoint(meta.Bucket, region)), Credentials: creds, UserAgent: "wftrigger/" + version()})
+	client, err := tencent.NewClient(tencent.Config{CIEndpoint: or(endpoint, tencent.CIEndpoint(meta.Bucket, region)), Source: creds, UserAgent: "wftrigger/" + version()})
 	if err != nil {
 		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
 	}

@@ -20,18 +20,31 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	// SIGHUP (an ssh session that dropped) stops a run as SIGINT and
+	// SIGTERM do.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
-		// After the first signal, the next one gets the default behaviour:
-		// the process ends at once (the journal keeps what was finished).
-		<-ctx.Done()
-		stop()
+		// The first signal stops the run gracefully (calls in flight
+		// finish, the report is written); the second ends the process at
+		// once.
+		<-sigs
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, secondSignalMessage)
+		os.Exit(exitAborted)
 	}()
 	env := environment{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	code := run(ctx, os.Args[1:], env)
-	stop()
+	signal.Stop(sigs)
+	cancel()
 	os.Exit(code)
 }
+
+// secondSignalMessage is the one line a second signal prints before the
+// process ends.
+const secondSignalMessage = "wftrigger: second signal: stopping at once; the journal keeps what was done (rerun the same command to resume)"
 
 // environment is what a command may touch of the process: tests and the demo
 // pass their own.
@@ -92,7 +105,7 @@ Usage:
   wftrigger status --report PATH [--wait] record the execution state of triggered instances
   wftrigger report --report PATH [flags] print a report's entries as JSONL, CSV or S3 Batch CSV
   wftrigger emulator [flags]             serve a local CI + COS emulator
-  wftrigger cancel --report PATH         cancel the server-side job of a 'run --server-side'
+  wftrigger cancel --report PATH         cancel the server-side job of a server-side run
   wftrigger demo                         run a whole backfill against an in-process emulator
   wftrigger version                      print the version
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wftrigger/wftrigger/report"
@@ -15,7 +16,7 @@ import (
 // node exporter's textfile collector), atomically.
 func writeMetrics(path string, c *runner.Counters, meta report.Meta, elapsed time.Duration, exitCode int) error {
 	var b bytes.Buffer
-	labels := fmt.Sprintf(`bucket=%q,workflow=%q`, meta.Bucket, meta.WorkflowID)
+	labels := `bucket="` + labelValue(meta.Bucket) + `",workflow="` + labelValue(meta.WorkflowID) + `"`
 	metric := func(name, help, typ string, value float64, extra string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
 		l := labels
@@ -32,7 +33,7 @@ func writeMetrics(path string, c *runner.Counters, meta report.Meta, elapsed tim
 		{"succeeded", c.Succeeded.Load()}, {"failed", c.Failed.Load()}, {"invalid", c.Invalid.Load()},
 		{"duplicate", c.Duplicates.Load()}, {"skipped", c.Skipped.Load()}, {"recovered", c.Recovered.Load()},
 	} {
-		fmt.Fprintf(&b, "wftrigger_objects{%s,status=%q} %d\n", labels, o.status, o.n)
+		fmt.Fprintf(&b, "wftrigger_objects{%s,status=\"%s\"} %d\n", labels, labelValue(o.status), o.n)
 	}
 	metric("wftrigger_calls", "TriggerWorkflow calls made by the last run.", "gauge", float64(c.Calls.Load()), "")
 	metric("wftrigger_retries", "Retried calls of the last run.", "gauge", float64(c.Retries.Load()), "")
@@ -56,4 +57,28 @@ func writeMetrics(path string, c *runner.Counters, meta report.Meta, elapsed tim
 		return fmt.Errorf("metrics %s: %w", path, err)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// labelValue escapes a label value as the Prometheus text format wants it:
+// backslash, double quote and line feed, and nothing else (Go's %q would
+// also escape tabs and non-printable runes in ways the parser does not
+// undo).
+func labelValue(v string) string {
+	if !strings.ContainsAny(v, "\\\"\n") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '\\':
+			b.WriteString(`\\`)
+		case '"':
+			b.WriteString(`\"`)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -81,6 +81,9 @@ type Config struct {
 	// credentials (metadata service, STS) and accepts them until they
 	// expire.
 	Issuer IssuerConfig
+	// Auth is how CI requests that fail authentication are answered
+	// (default AuthCOS).
+	Auth AuthStyle
 }
 
 // Faults are the failures a Server injects into one group of endpoints.
@@ -291,7 +294,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	auth, aerr := s.verifier.check(r, pairs, s.now())
 	if aerr != nil {
-		s.writeError(w, r, svc, rid, aerr)
+		s.writeError(w, r, svc, rid, s.authError(svc, aerr))
 		return
 	}
 	s.advanceJobs(s.now())

@@ -49,7 +49,7 @@ func (p *csvParser) next() bool {
 	p.start, p.code, p.problem, p.quoted, p.over = p.line, "", "", false, false
 	st, fieldStart, quoteLine := stFieldStart, 0, 0
 	for p.c.fill() {
-		buf := p.c.buf[p.c.pos:p.c.end]
+		buf := p.c.chunk()
 		for i := 0; i < len(buf); i++ {
 			b := buf[i]
 			switch st {
@@ -134,7 +134,7 @@ func (p *csvParser) next() bool {
 				}
 			}
 		}
-		p.c.pos = p.c.end
+		p.c.consume(len(buf))
 	}
 	if p.c.readErr() != nil {
 		return false
@@ -156,7 +156,7 @@ func (p *csvParser) next() bool {
 
 // endLine ends the record at the '\n' at index i of the current chunk.
 func (p *csvParser) endLine(i int) bool {
-	p.c.pos += i + 1
+	p.c.consume(i + 1)
 	p.line++
 	p.finish()
 	return true

@@ -12,11 +12,7 @@ import (
 
 // jsonlReader reads one JSON object or JSON string a line; blank lines are
 // skipped (they still count as lines).
-type jsonlReader struct {
-	c     *chunkReader
-	label string
-	line  int
-}
+type jsonlReader struct{ lines }
 
 // jsonlRow is one JSONL object; other fields (those of a line of
 // `wftrigger report`, say) are ignored. The key is kept raw and unquoted by
@@ -35,20 +31,14 @@ type jsonlRow struct {
 // with "key" and optional "workflowId" and "name", or a bare JSON string.
 // name is the file name that messages and the report show.
 func NewJSONL(r io.Reader, name string) Source {
-	return newFileSource("manifest "+name, &jsonlReader{c: newChunkReader(r), label: "manifest " + name}, nil)
+	return newFileSource("manifest "+name, &jsonlReader{newLines(r, "manifest "+name)}, nil)
 }
-
-func (r *jsonlReader) readErr() error { return r.c.readErr() }
 
 func (r *jsonlReader) read() (row Row, blank, ok bool) {
 	for {
-		b, long, ok := r.c.readLine()
-		if !ok {
-			return Row{}, false, false
-		}
-		r.line++
-		if long {
-			return invalidRow(r.label, r.line, CodeLineTooLong, "line is longer than 1 MiB"), false, true
+		b, tooLong, ok := r.next()
+		if !ok || tooLong.Invalid != nil {
+			return tooLong, false, ok
 		}
 		b = bytes.Trim(b, " \t\r")
 		if len(b) == 0 {

@@ -169,9 +169,9 @@ func openReader(raw io.Reader, path, label, format string, formatErr error, opts
 		if err := sniffJSONL(head, len(head) < chunkSize); err != nil {
 			return nil, err
 		}
-		rd = &jsonlReader{c: newChunkReader(br), label: label}
+		rd = &jsonlReader{newLines(br, label)}
 	default:
-		rd = &textReader{c: newChunkReader(br), label: label}
+		rd = &textReader{newLines(br, label)}
 	}
 	return newFileSource(label, rd, closer), nil
 }

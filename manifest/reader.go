@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 )
@@ -9,54 +10,52 @@ import (
 // reported invalid and skipped without being held in memory.
 const maxLine = 1 << 20
 
-// chunkSize is the read buffer of every file source; it starts at
-// firstChunk, so that small inputs cost little, and grows once the input
-// fills it.
-const (
-	chunkSize  = 64 << 10
-	firstChunk = 4 << 10
-)
+// chunkSize is the read buffer of every file source.
+const chunkSize = 64 << 10
 
-// chunkReader reads its input in fixed chunks, drops a leading UTF-8 BOM and
-// hands out lines without copying when they fit in one chunk.
+// chunkReader is a bufio.Reader that drops a leading UTF-8 BOM, hands out
+// lines without copying when they fit in its buffer, and hands the CSV
+// parser its buffered bytes.
 type chunkReader struct {
-	r        io.Reader
-	buf      []byte
-	pos, end int
-	err      error // sticky; io.EOF at the end
-	started  bool
-	scratch  []byte // a line that spans chunks, at most maxLine bytes
+	br      *bufio.Reader
+	err     error // sticky; io.EOF at the end
+	started bool
+	scratch []byte // a line longer than the buffer, at most maxLine bytes
 }
 
 func newChunkReader(r io.Reader) *chunkReader {
-	return &chunkReader{r: r, buf: make([]byte, firstChunk)}
+	return &chunkReader{br: bufio.NewReaderSize(r, chunkSize)}
 }
 
-// fill reads the next chunk once the current one is used up; it reports
+// fill reads more input once the buffered bytes are used up; it reports
 // whether unread bytes are available.
 func (c *chunkReader) fill() bool {
-	if c.pos < c.end {
-		return true
-	}
-	if c.end == len(c.buf) && len(c.buf) < chunkSize {
-		c.buf = make([]byte, chunkSize)
-	}
-	c.pos, c.end = 0, 0
-	for c.err == nil && (c.end == 0 || !c.started && c.end < 3) {
-		n, err := c.r.Read(c.buf[c.end:])
-		c.end += n
-		if err != nil {
-			c.err = err
-		}
-	}
 	if !c.started {
 		c.started = true
-		if bytes.HasPrefix(c.buf[:c.end], []byte("\xEF\xBB\xBF")) {
-			c.pos = 3
+		if b, _ := c.br.Peek(3); bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
+			_, _ = c.br.Discard(3)
 		}
 	}
-	return c.pos < c.end
+	if c.br.Buffered() > 0 {
+		return true
+	}
+	if c.err != nil {
+		return false
+	}
+	if _, err := c.br.Peek(1); err != nil {
+		c.err = err
+	}
+	return c.br.Buffered() > 0
 }
+
+// chunk returns the buffered, unread bytes; valid until the next fill.
+func (c *chunkReader) chunk() []byte {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return b
+}
+
+// consume marks the first n bytes of chunk as read.
+func (c *chunkReader) consume(n int) { _, _ = c.br.Discard(n) }
 
 // readErr is the read error that ended the input, nil at a clean end.
 func (c *chunkReader) readErr() error {
@@ -74,32 +73,32 @@ func (c *chunkReader) readLine() (line []byte, long, ok bool) {
 	if !c.fill() {
 		return nil, false, false
 	}
-	if i := bytes.IndexByte(c.buf[c.pos:c.end], '\n'); i >= 0 {
-		line = c.buf[c.pos : c.pos+i]
-		c.pos += i + 1
-		return line, false, true
+	b, err := c.br.ReadSlice('\n')
+	if err == nil {
+		return b[:len(b)-1], false, true
 	}
 	s := c.scratch[:0]
-	for c.fill() {
-		chunk := c.buf[c.pos:c.end]
-		i := bytes.IndexByte(chunk, '\n')
-		if i >= 0 {
-			chunk = chunk[:i]
+	for {
+		part := b
+		if err == nil {
+			part = b[:len(b)-1]
 		}
-		if room := maxLine - len(s); len(chunk) > room {
-			s = append(s, chunk[:room]...)
+		if room := maxLine - len(s); len(part) > room {
+			s = append(s, part[:room]...)
 			long = true
 		} else {
-			s = append(s, chunk...)
+			s = append(s, part...)
 		}
-		if i >= 0 {
-			c.pos += i + 1
+		if err != bufio.ErrBufferFull {
 			break
 		}
-		c.pos = c.end
+		b, err = c.br.ReadSlice('\n')
 	}
-	if c.readErr() != nil {
-		return nil, false, false
+	if err != nil {
+		c.err = err
+		if err != io.EOF {
+			return nil, false, false
+		}
 	}
 	if cap(s) <= 4*chunkSize {
 		c.scratch = s
@@ -107,4 +106,32 @@ func (c *chunkReader) readLine() (line []byte, long, ok bool) {
 		c.scratch = nil // do not keep a huge buffer for the rest of the file
 	}
 	return s, long, true
+}
+
+// lines is what the text and JSONL readers share: lines read one by one,
+// numbered for messages.
+type lines struct {
+	c     *chunkReader
+	label string // prefixes messages ("manifest objects.txt")
+	line  int    // the number of the last line read
+}
+
+func newLines(r io.Reader, label string) lines {
+	return lines{c: newChunkReader(r), label: label}
+}
+
+func (l *lines) readErr() error { return l.c.readErr() }
+
+// next returns the next physical line, as readLine does. A line longer than
+// maxLine comes back as an invalid row instead (Invalid set). ok is false at
+// the end of the input or on a read error.
+func (l *lines) next() (b []byte, tooLong Row, ok bool) {
+	b, long, ok := l.c.readLine()
+	if ok {
+		l.line++
+	}
+	if long {
+		return nil, invalidRow(l.label, l.line, CodeLineTooLong, "line is longer than 1 MiB"), true
+	}
+	return b, Row{}, ok
 }

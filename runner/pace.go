@@ -28,8 +28,14 @@ type pacer struct {
 	lastCut         time.Time
 }
 
-// throttleShare is the share of a second's answers that cuts the rate.
-const throttleShare = 0.05
+// The adaptive pacer's constants.
+const (
+	throttleShare = 0.05            // share of a second's answers, throttled, that cuts the rate
+	cutFactor     = 0.7             // a cut keeps 70% of the rate
+	raiseAfter    = 5 * time.Second // no raise sooner than this after a cut
+	raiseShare    = 0.05            // a raise adds 5% of the ceiling a second
+	paceWindow    = time.Second     // answers are judged a second at a time
+)
 
 func newPacer(qps float64, adaptive bool, now func() time.Time) *pacer {
 	p := &pacer{ceiling: qps, adaptive: adaptive && qps > 0, now: now, floor: math.Min(1, qps)}
@@ -77,16 +83,16 @@ func (p *pacer) Answered(throttled bool) {
 	if throttled {
 		p.throttle++
 	}
-	if now.Sub(p.windowStart) < time.Second {
+	if now.Sub(p.windowStart) < paceWindow {
 		return
 	}
 	cur := float64(p.lim.Limit())
 	switch {
 	case p.throttle > 0 && float64(p.throttle) >= throttleShare*float64(p.calls):
-		p.set(now, math.Max(p.floor, cur*0.7))
+		p.set(now, math.Max(p.floor, cur*cutFactor))
 		p.lastCut = now
-	case cur < p.ceiling && now.Sub(p.lastCut) >= 5*time.Second:
-		p.set(now, math.Min(p.ceiling, cur+p.ceiling*0.05))
+	case cur < p.ceiling && now.Sub(p.lastCut) >= raiseAfter:
+		p.set(now, math.Min(p.ceiling, cur+p.ceiling*raiseShare))
 	}
 	p.windowStart, p.calls, p.throttle = now, 0, 0
 }

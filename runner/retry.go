@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/wftrigger/wftrigger/tencent"
 )
 
 // Policy is how calls are retried: up to MaxAttempts tries, full-jitter
@@ -20,10 +18,28 @@ type Policy struct {
 	Timeout     time.Duration
 }
 
-// DefaultPolicy is the contract's default: 5 attempts, backoff 100 ms to 20 s,
-// 30 s a call.
+// DefaultPolicy is the contract's default: DefaultMaxAttempts attempts,
+// backoff from DefaultBackoffBase to DefaultBackoffCap, DefaultTimeout a call.
 func DefaultPolicy() Policy {
-	return Policy{MaxAttempts: 5, Base: 100 * time.Millisecond, Cap: 20 * time.Second, Timeout: 30 * time.Second}
+	return Policy{MaxAttempts: DefaultMaxAttempts, Base: DefaultBackoffBase, Cap: DefaultBackoffCap, Timeout: DefaultTimeout}
+}
+
+// withDefaults fills the zero fields of p from DefaultPolicy.
+func (p Policy) withDefaults() Policy {
+	d := DefaultPolicy()
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	if p.Base <= 0 {
+		p.Base = d.Base
+	}
+	if p.Cap <= 0 {
+		p.Cap = d.Cap
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = d.Timeout
+	}
+	return p
 }
 
 // Backoff is the pause before attempt n+1 after attempt n (n ≥ 1) failed with err.
@@ -35,14 +51,14 @@ func (p Policy) Backoff(n int, err error) time.Duration {
 		}
 	}
 	d := time.Duration(rand.Int64N(int64(ceil) + 1))
-	if ra := tencent.RetryAfter(err); ra > d {
+	if ra := retryAfter(err); ra > d {
 		d = min(ra, p.Cap)
 	}
 	return d
 }
 
-// Do calls call until it succeeds, fails with an error that is not
-// retryable, or MaxAttempts calls were made. Each call gets its own Timeout.
+// Do calls call until it succeeds, fails with an error whose outcome
+// (OutcomeOf) is not worth a retry, or MaxAttempts calls were made. Each call gets its own Timeout.
 // op names the operation when a wait between calls is cut short (the
 // calls' own errors name it already).
 func (p Policy) Do(ctx context.Context, op string, call func(ctx context.Context) error) error {
@@ -51,7 +67,7 @@ func (p Policy) Do(ctx context.Context, op string, call func(ctx context.Context
 		if err == nil {
 			return nil
 		}
-		if tencent.ClassOf(err) != tencent.Retryable || n >= p.MaxAttempts || ctx.Err() != nil {
+		if !OutcomeOf(err).retry() || n >= p.MaxAttempts || ctx.Err() != nil {
 			if n == 1 {
 				return err
 			}

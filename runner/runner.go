@@ -1,6 +1,9 @@
 // Package runner triggers the workflow for every object of a source: one
 // shared rate limiter, a bounded number of calls in flight, retries with
-// full-jitter backoff, and the rules that end a run early.
+// full-jitter backoff, and the rules that end a run early. It also looks up
+// the executions of a report's instances (Status). It knows nothing of the
+// wire: it declares what it needs of the service (Service, Describer) and
+// what an answer means (Outcome, Failure) in its own terms.
 package runner
 
 import (
@@ -9,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,45 +20,35 @@ import (
 
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
-	"github.com/wftrigger/wftrigger/tencent"
 )
-
-// API is what the runner needs of Tencent CI; *tencent.Client satisfies it.
-type API interface {
-	Trigger(ctx context.Context, in tencent.TriggerInput) (tencent.TriggerResult, error)
-	FindExecution(ctx context.Context, workflowID, key string, since time.Time) (tencent.ExecutionSummary, bool, error)
-}
 
 // Ledger is where the runner learns what earlier runs did and records what
 // this one does; *report.Report satisfies it.
 type Ledger interface {
-	Admit(workflowID, key string) report.Prior
+	Admitter
 	Record(e report.Entry) error
 }
 
-var (
-	_ API    = (*tencent.Client)(nil)
-	_ Ledger = (*report.Report)(nil)
-)
+var _ Ledger = (*report.Report)(nil)
 
 // Config is how a run is paced and when it gives up.
 type Config struct {
 	Bucket      string  // NAME-APPID: a row that names another bucket is invalid
 	Workflow    string  // the workflow of rows that name none
-	Concurrency int     // calls in flight at most
+	Concurrency int     // calls in flight at most; 0: DefaultConcurrency
 	QPS         float64 // ceiling on calls a second; 0: none
 	Adaptive    bool    // lower the rate when throttled, raise it back after
-	Policy      Policy
+	Policy      Policy  // zero fields: DefaultPolicy's
 	MaxFailures Threshold
 	// Grace is how long calls in flight may finish once the run stops
-	// (signal, fatal error); default 10 s.
+	// (signal, fatal error); default DefaultGrace.
 	Grace time.Duration
 	// Lookback widens the execution look-up window before the uncertain
-	// call, for clock skew; default 5 min.
+	// call, for clock skew; default DefaultLookback.
 	Lookback time.Duration
 	// LookupDelay is the least time between a call whose outcome is unknown
 	// and the look-up of its object in the execution list, for a list that
-	// may lag behind the triggers; default 2 s.
+	// may lag behind the triggers; default DefaultLookupDelay.
 	LookupDelay time.Duration
 	// Limit stops the run once this many objects were handed to workers
 	// (objects skipped as done, duplicate or invalid do not count, so that
@@ -107,7 +99,7 @@ func (e *AbortError) Unwrap() error { return e.Err }
 // Run triggers every object of src. It returns nil when the source was read
 // to its end (objects may have failed: see the counters), an *AbortError when
 // the run was ended early, or the context's error when it was cancelled.
-func Run(ctx context.Context, cfg Config, src manifest.Source, api API, ledger Ledger, c *Counters) error {
+func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledger Ledger, c *Counters) error {
 	cfg = cfg.withDefaults()
 	r := &run{cfg: cfg, api: api, ledger: ledger, c: c,
 		pace:  newPacer(cfg.QPS, cfg.Adaptive, time.Now),
@@ -185,21 +177,20 @@ func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan
 	}
 }
 
+// withDefaults fills the zero fields of cfg with the Default constants.
 func (cfg Config) withDefaults() Config {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+		cfg.Concurrency = DefaultConcurrency
 	}
-	if cfg.Policy.MaxAttempts <= 0 {
-		cfg.Policy.MaxAttempts = 1
-	}
+	cfg.Policy = cfg.Policy.withDefaults()
 	if cfg.Grace <= 0 {
-		cfg.Grace = 10 * time.Second
+		cfg.Grace = DefaultGrace
 	}
 	if cfg.Lookback <= 0 {
-		cfg.Lookback = 5 * time.Minute
+		cfg.Lookback = DefaultLookback
 	}
 	if cfg.LookupDelay <= 0 {
-		cfg.LookupDelay = 2 * time.Second
+		cfg.LookupDelay = DefaultLookupDelay
 	}
 	if cfg.Redact == nil {
 		cfg.Redact = func(s string) string { return s }
@@ -212,7 +203,7 @@ func (cfg Config) withDefaults() Config {
 
 type run struct {
 	cfg    Config
-	api    API
+	api    Service
 	ledger Ledger
 	c      *Counters
 	pace   *pacer
@@ -231,50 +222,49 @@ type object struct {
 // admit records an invalid row, skips a duplicate or finished one, and
 // returns the rest as an object to trigger.
 func (r *run) admit(row manifest.Row) (object, bool, error) {
-	wf, invalid := r.check(&row)
-	if invalid {
+	obj, v := admit(r.cfg, r.ledger, row)
+	switch v {
+	case verdictInvalid:
 		r.c.Invalid.Add(1)
+		row := obj.row
 		return object{}, false, r.record(report.Entry{Key: row.Key, KeyHex: row.Invalid.KeyHex, WorkflowID: row.WorkflowID, Name: row.Name,
 			Status: report.Invalid, Line: row.Line, File: row.File, Error: &report.Error{Code: row.Invalid.Code, Message: row.Invalid.Message}})
-	}
-	prior := r.ledger.Admit(wf, row.Key)
-	switch prior.State {
-	case report.Duplicate:
+	case verdictDuplicate:
 		r.c.Duplicates.Add(1)
 		return object{}, false, nil
-	case report.Done:
+	case verdictDone:
 		r.c.Skipped.Add(1)
 		return object{}, false, nil
 	}
-	return object{row: row, workflow: wf, prior: prior}, true, nil
+	return obj, true, nil
 }
 
-// check returns the workflow of a row, and marks the row invalid when the
-// source found it so, when it names another bucket, or when it has no
-// workflow at all.
-func (r *run) check(row *manifest.Row) (workflow string, invalid bool) {
-	wf := row.WorkflowID
-	if wf == "" {
-		wf = r.cfg.Workflow
-	}
-	switch {
-	case row.Invalid != nil:
-	case row.Bucket != "" && r.cfg.Bucket != "" && !sameBucket(row.Bucket, r.cfg.Bucket):
-		row.Invalid = &manifest.Invalid{Code: "OtherBucket", Message: fmt.Sprintf("line %d: the row is for bucket %q, the run for %q", row.Line, row.Bucket, r.cfg.Bucket)}
-	case wf == "":
-		row.Invalid = &manifest.Invalid{Code: "NoWorkflow", Message: fmt.Sprintf("line %d: the row names no workflowId and no --workflow was given", row.Line)}
-	}
-	return wf, row.Invalid != nil
-}
+// verdict is what admission decides for a row.
+type verdict int
 
-// sameBucket reports whether a row's bucket is the run's NAME-APPID bucket,
-// named in full or without its APPID (as COS inventories write it).
-func sameBucket(row, run string) bool {
-	if row == run {
-		return true
+const (
+	verdictTrigger   verdict = iota // trigger it (or look it up first: obj.prior)
+	verdictInvalid                  // report it invalid
+	verdictDuplicate                // a repeat of an object already read
+	verdictDone                     // it succeeded in an earlier run
+)
+
+// admit is the one admission rule of Run and Plan: the row rules of
+// manifest.Check, then what the ledger remembers of the object.
+func admit(cfg Config, ledger Admitter, row manifest.Row) (object, verdict) {
+	row, wf := manifest.Check(row, cfg.Bucket, cfg.Workflow)
+	obj := object{row: row, workflow: wf}
+	if row.Invalid != nil {
+		return obj, verdictInvalid
 	}
-	i := strings.LastIndexByte(run, '-')
-	return i > 0 && row == run[:i]
+	obj.prior = ledger.Admit(wf, row.Key)
+	switch obj.prior.State {
+	case report.Duplicate:
+		return obj, verdictDuplicate
+	case report.Done:
+		return obj, verdictDone
+	}
+	return obj, verdictTrigger
 }
 
 func (r *run) record(e report.Entry) error {
@@ -289,7 +279,7 @@ func (r *run) record(e report.Entry) error {
 // succeeds, fails for good, or the run stops.
 func (r *run) process(obj object) error {
 	e := report.Entry{Key: obj.row.Key, WorkflowID: obj.row.WorkflowID, Name: obj.row.Name}
-	in := tencent.TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name}
+	in := TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name}
 	var (
 		uncertainSince time.Time // set while an earlier call may have been accepted
 		uncertainCall  time.Time // when the last such call of this run was made
@@ -359,23 +349,24 @@ func (r *run) process(obj object) error {
 			return r.finish(nil, e.Key)
 		}
 		lastErr = err
-		if tencent.Uncertain(err) {
+		outcome := OutcomeOf(err)
+		if outcome == Uncertain {
 			uncertainSince, uncertainCall = dispatchedAt, callAt
 			e.Uncertain, e.DispatchedAt = true, &dispatchedAt
 		}
 		if r.calls.Err() != nil {
 			return r.interrupted(e, err)
 		}
-		switch tencent.ClassOf(err) {
-		case tencent.Fatal:
+		switch outcome {
+		case Fatal:
 			if ferr := r.fail(e, err); ferr != nil && !isAbort(ferr, "same-error", "max-failures") {
 				return ferr
 			}
 			return &AbortError{Reason: "fatal", Key: e.Key, Err: err}
-		case tencent.Permanent:
+		case Permanent:
 			return r.fail(e, err)
 		}
-		r.pace.Answered(tencent.Throttled(err))
+		r.pace.Answered(outcome == Throttled)
 		if e.Attempts >= r.cfg.Policy.MaxAttempts {
 			return r.fail(e, err)
 		}
@@ -385,7 +376,7 @@ func (r *run) process(obj object) error {
 	}
 }
 
-func (r *run) call(in tencent.TriggerInput) (tencent.TriggerResult, error) {
+func (r *run) call(in TriggerInput) (TriggerResult, error) {
 	r.c.InFlight.Add(1)
 	defer r.c.InFlight.Add(-1)
 	ctx, cancel := context.WithTimeout(r.calls, r.cfg.Policy.Timeout)
@@ -395,9 +386,9 @@ func (r *run) call(in tencent.TriggerInput) (tencent.TriggerResult, error) {
 
 // lookUp searches the workflow's execution list for an instance of the
 // object created since the uncertain call (less Lookback).
-func (r *run) lookUp(in tencent.TriggerInput, since time.Time) (tencent.ExecutionSummary, bool, error) {
+func (r *run) lookUp(in TriggerInput, since time.Time) (Execution, bool, error) {
 	var (
-		sum   tencent.ExecutionSummary
+		sum   Execution
 		found bool
 	)
 	if err := r.pace.Wait(r.stop); err != nil {
@@ -419,7 +410,7 @@ func (r *run) fail(e report.Entry, err error) error {
 	if err := r.record(e); err != nil {
 		return err
 	}
-	return r.finish(e.Error, e.Key)
+	return r.finish(&failed{err: e.Error, outcome: OutcomeOf(err)}, e.Key)
 }
 
 // interrupted records an object whose calls were cut short by a stop. An
@@ -439,7 +430,7 @@ func (r *run) interrupted(e report.Entry, lastErr error) error {
 
 // finish counts a finished object and ends the run when failures pass
 // --max-failures, or when the first objects all failed the same way.
-func (r *run) finish(failure *report.Error, key string) error {
+func (r *run) finish(failure *failed, key string) error {
 	reason, err := r.judge.finish(failure)
 	if reason == "" {
 		return nil
@@ -448,19 +439,19 @@ func (r *run) finish(failure *report.Error, key string) error {
 	return &AbortError{Reason: reason, Key: key, Err: err}
 }
 
+// entryError is the report's error for err: the fields of the service's
+// Failure, or, for the runner's own errors (a wait cut short by the stop),
+// Interrupted.
 func (r *run) entryError(err error) *report.Error {
 	if err == nil {
 		return &report.Error{Code: "Unknown", Message: "no call was made"}
 	}
-	var ae *tencent.APIError
-	if errors.As(err, &ae) {
-		return &report.Error{HTTPStatus: ae.HTTPStatus, Code: ae.Code, Message: r.cfg.Redact(ae.Message), RequestID: ae.RequestID}
+	var f *Failure
+	if errors.As(err, &f) {
+		return &report.Error{HTTPStatus: f.HTTPStatus, Code: f.Code, Message: r.cfg.Redact(f.Message), RequestID: f.RequestID}
 	}
-	code := "NetworkError"
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		code = "Timeout"
-	case errors.Is(err, context.Canceled):
+	code := "Unknown"
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		code = "Interrupted"
 	}
 	return &report.Error{Code: code, Message: r.cfg.Redact(err.Error())}
@@ -483,6 +474,13 @@ func isAbort(err error, reasons ...string) bool {
 // permanent error, end the run.
 const sameErrorWindow = 20
 
+// failed is a failure as the judge sees it: the report's error and the
+// outcome recorded at failure time.
+type failed struct {
+	err     *report.Error
+	outcome Outcome
+}
+
 // judge decides whether failures end the run.
 type judge struct {
 	threshold Threshold
@@ -496,24 +494,23 @@ type judge struct {
 
 // finish counts one finished object (failure nil: it succeeded) and returns
 // a reason to end the run, or "".
-func (j *judge) finish(failure *report.Error) (string, error) {
+func (j *judge) finish(f *failed) (string, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.tripped {
 		return "", nil
 	}
 	j.finished++
-	if failure != nil {
+	if f != nil {
 		j.failed++
 	}
 	if !j.sameBroken {
-		permanent := failure != nil && failure.HTTPStatus >= 400 && failure.HTTPStatus < 500 && failure.HTTPStatus != 429
 		switch {
-		case !permanent:
+		case f == nil || f.outcome != Permanent:
 			j.sameBroken = true
 		case j.same == nil:
-			j.same = failure
-		case failure.Code != j.same.Code || failure.HTTPStatus != j.same.HTTPStatus:
+			j.same = f.err
+		case f.err.Code != j.same.Code || f.err.HTTPStatus != j.same.HTTPStatus:
 			j.sameBroken = true
 		}
 		if !j.sameBroken && j.finished == sameErrorWindow {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
-	"github.com/wftrigger/wftrigger/tencent"
 )
 
 // fakeAPI answers each call with answer(key, attempt).
@@ -20,13 +19,13 @@ type fakeAPI struct {
 	mu       sync.Mutex
 	calls    map[string]int
 	lookups  map[string]int
-	answer   func(key string, attempt int) (tencent.TriggerResult, error)
-	find     func(key string) (tencent.ExecutionSummary, bool, error)
+	answer   func(key string, attempt int) (TriggerResult, error)
+	find     func(key string) (Execution, bool, error)
 	total    atomic.Int64
 	released chan struct{} // if non-nil, each call waits for it
 }
 
-func (f *fakeAPI) Trigger(ctx context.Context, in tencent.TriggerInput) (tencent.TriggerResult, error) {
+func (f *fakeAPI) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, error) {
 	f.mu.Lock()
 	if f.calls == nil {
 		f.calls = map[string]int{}
@@ -41,7 +40,7 @@ func (f *fakeAPI) Trigger(ctx context.Context, in tencent.TriggerInput) (tencent
 	return f.answer(in.Key, n)
 }
 
-func (f *fakeAPI) FindExecution(ctx context.Context, workflowID, key string, since time.Time) (tencent.ExecutionSummary, bool, error) {
+func (f *fakeAPI) FindExecution(ctx context.Context, workflowID, key string, since time.Time) (Execution, bool, error) {
 	f.mu.Lock()
 	if f.lookups == nil {
 		f.lookups = map[string]int{}
@@ -49,7 +48,7 @@ func (f *fakeAPI) FindExecution(ctx context.Context, workflowID, key string, sin
 	f.lookups[key]++
 	f.mu.Unlock()
 	if f.find == nil {
-		return tencent.ExecutionSummary{}, false, nil
+		return Execution{}, false, nil
 	}
 	return f.find(key)
 }
@@ -132,67 +131,67 @@ func testConfig() Config {
 }
 
 var (
-	ok          = tencent.TriggerResult{InstanceID: "i1", RequestID: "r1"}
-	internal    = &tencent.APIError{Op: "trigger", HTTPStatus: 500, Code: "InternalError"}
-	slowDown    = &tencent.APIError{Op: "trigger", HTTPStatus: 503, Code: "SlowDown", RetryAfter: 2 * time.Millisecond}
-	denied      = &tencent.APIError{Op: "trigger", HTTPStatus: 403, Code: "AccessDenied", Message: "denied"}
-	badSig      = &tencent.APIError{Op: "trigger", HTTPStatus: 403, Code: "SignatureDoesNotMatch"}
-	lostAnswer  = &tencent.TransportError{Op: "trigger", Err: io.ErrUnexpectedEOF, Sent: true}
-	neverSent   = &tencent.TransportError{Op: "trigger", Err: errors.New("connection refused"), Sent: false}
-	lookupError = &tencent.APIError{Op: "executions", HTTPStatus: 403, Code: "AccessDenied"}
+	ok          = TriggerResult{InstanceID: "i1", RequestID: "r1"}
+	internal    = &Failure{Outcome: Retryable, HTTPStatus: 500, Code: "InternalError"}
+	slowDown    = &Failure{Outcome: Throttled, HTTPStatus: 503, Code: "SlowDown", RetryAfter: 2 * time.Millisecond}
+	denied      = &Failure{Outcome: Permanent, HTTPStatus: 403, Code: "AccessDenied", Message: "denied"}
+	badSig      = &Failure{Outcome: Fatal, HTTPStatus: 403, Code: "SignatureDoesNotMatch"}
+	lostAnswer  = &Failure{Outcome: Uncertain, Code: "NetworkError", Err: io.ErrUnexpectedEOF}
+	neverSent   = &Failure{Outcome: Retryable, Code: "NetworkError", Err: errors.New("connection refused")}
+	lookupError = &Failure{Outcome: Permanent, HTTPStatus: 403, Code: "AccessDenied"}
 )
 
 func TestRunOutcomes(t *testing.T) {
 	tests := []struct {
 		name         string
-		answer       func(attempt int) (tencent.TriggerResult, error)
-		find         func() (tencent.ExecutionSummary, bool, error)
+		answer       func(attempt int) (TriggerResult, error)
+		find         func() (Execution, bool, error)
 		wantStatus   report.Status
 		wantAttempts int
 		wantCode     string
 		wantLookups  int
 		recovered    bool
 	}{
-		{"first call succeeds", func(int) (tencent.TriggerResult, error) { return ok, nil }, nil, report.Succeeded, 1, "", 0, false},
-		{"5xx retried until success", func(n int) (tencent.TriggerResult, error) {
+		{"first call succeeds", func(int) (TriggerResult, error) { return ok, nil }, nil, report.Succeeded, 1, "", 0, false},
+		{"5xx retried until success", func(n int) (TriggerResult, error) {
 			if n < 3 {
-				return tencent.TriggerResult{}, internal
+				return TriggerResult{}, internal
 			}
 			return ok, nil
 		}, nil, report.Succeeded, 3, "", 0, false},
-		{"throttled retried", func(n int) (tencent.TriggerResult, error) {
+		{"throttled retried", func(n int) (TriggerResult, error) {
 			if n < 2 {
-				return tencent.TriggerResult{}, slowDown
+				return TriggerResult{}, slowDown
 			}
 			return ok, nil
 		}, nil, report.Succeeded, 2, "", 0, false},
-		{"retries exhausted", func(int) (tencent.TriggerResult, error) { return tencent.TriggerResult{}, internal }, nil, report.Failed, 5, "InternalError", 0, false},
-		{"permanent error not retried", func(int) (tencent.TriggerResult, error) { return tencent.TriggerResult{}, denied }, nil, report.Failed, 1, "AccessDenied", 0, false},
-		{"network error before sending retried without look-up", func(n int) (tencent.TriggerResult, error) {
+		{"retries exhausted", func(int) (TriggerResult, error) { return TriggerResult{}, internal }, nil, report.Failed, 5, "InternalError", 0, false},
+		{"permanent error not retried", func(int) (TriggerResult, error) { return TriggerResult{}, denied }, nil, report.Failed, 1, "AccessDenied", 0, false},
+		{"network error before sending retried without look-up", func(n int) (TriggerResult, error) {
 			if n < 2 {
-				return tencent.TriggerResult{}, neverSent
+				return TriggerResult{}, neverSent
 			}
 			return ok, nil
 		}, nil, report.Succeeded, 2, "", 0, false},
-		{"lost answer found in the execution list", func(int) (tencent.TriggerResult, error) { return tencent.TriggerResult{}, lostAnswer },
-			func() (tencent.ExecutionSummary, bool, error) {
-				return tencent.ExecutionSummary{RunID: "i-found"}, true, nil
+		{"lost answer found in the execution list", func(int) (TriggerResult, error) { return TriggerResult{}, lostAnswer },
+			func() (Execution, bool, error) {
+				return Execution{RunID: "i-found"}, true, nil
 			}, report.Succeeded, 1, "", 1, true},
-		{"lost answer not in the list is triggered again", func(n int) (tencent.TriggerResult, error) {
+		{"lost answer not in the list is triggered again", func(n int) (TriggerResult, error) {
 			if n < 2 {
-				return tencent.TriggerResult{}, lostAnswer
+				return TriggerResult{}, lostAnswer
 			}
 			return ok, nil
 		}, nil, report.Succeeded, 2, "", 1, false},
-		{"look-up failure is not a licence to trigger again", func(int) (tencent.TriggerResult, error) { return tencent.TriggerResult{}, lostAnswer },
-			func() (tencent.ExecutionSummary, bool, error) { return tencent.ExecutionSummary{}, false, lookupError },
+		{"look-up failure is not a licence to trigger again", func(int) (TriggerResult, error) { return TriggerResult{}, lostAnswer },
+			func() (Execution, bool, error) { return Execution{}, false, lookupError },
 			report.Failed, 1, "AccessDenied", 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := &fakeAPI{answer: func(_ string, n int) (tencent.TriggerResult, error) { return tt.answer(n) }}
+			api := &fakeAPI{answer: func(_ string, n int) (TriggerResult, error) { return tt.answer(n) }}
 			if tt.find != nil {
-				api.find = func(string) (tencent.ExecutionSummary, bool, error) { return tt.find() }
+				api.find = func(string) (Execution, bool, error) { return tt.find() }
 			}
 			l := newLedger()
 			var c Counters
@@ -224,9 +223,9 @@ func TestRunOutcomes(t *testing.T) {
 }
 
 func TestRunPriorStates(t *testing.T) {
-	api := &fakeAPI{answer: func(string, int) (tencent.TriggerResult, error) { return ok, nil },
-		find: func(key string) (tencent.ExecutionSummary, bool, error) {
-			return tencent.ExecutionSummary{RunID: "i-earlier"}, key == "uncertain-found", nil
+	api := &fakeAPI{answer: func(string, int) (TriggerResult, error) { return ok, nil },
+		find: func(key string) (Execution, bool, error) {
+			return Execution{RunID: "i-earlier"}, key == "uncertain-found", nil
 		}}
 	l := newLedger()
 	at := time.Now().Add(-time.Hour)
@@ -253,7 +252,7 @@ func TestRunPriorStates(t *testing.T) {
 }
 
 func TestRunFatalStopsWithinTwiceConcurrency(t *testing.T) {
-	api := &fakeAPI{answer: func(string, int) (tencent.TriggerResult, error) { return tencent.TriggerResult{}, badSig }}
+	api := &fakeAPI{answer: func(string, int) (TriggerResult, error) { return TriggerResult{}, badSig }}
 	cfg := testConfig()
 	cfg.Concurrency = 8
 	err := Run(context.Background(), cfg, &rows{keys: keys(1000)}, api, newLedger(), &Counters{})
@@ -267,7 +266,7 @@ func TestRunFatalStopsWithinTwiceConcurrency(t *testing.T) {
 }
 
 func TestRunSameErrorAborts(t *testing.T) {
-	api := &fakeAPI{answer: func(string, int) (tencent.TriggerResult, error) { return tencent.TriggerResult{}, denied }}
+	api := &fakeAPI{answer: func(string, int) (TriggerResult, error) { return TriggerResult{}, denied }}
 	err := Run(context.Background(), testConfig(), &rows{keys: keys(1000)}, api, newLedger(), &Counters{})
 	var ae *AbortError
 	if !errors.As(err, &ae) || ae.Reason != "same-error" {
@@ -280,14 +279,14 @@ func TestRunSameErrorAborts(t *testing.T) {
 
 func TestRunMaxFailures(t *testing.T) {
 	// Two different permanent errors (no same-error abort), 60% failing.
-	api := &fakeAPI{answer: func(key string, _ int) (tencent.TriggerResult, error) {
+	api := &fakeAPI{answer: func(key string, _ int) (TriggerResult, error) {
 		var i int
 		fmt.Sscanf(key, "k/%d.mp4", &i)
 		switch i % 5 {
 		case 0:
-			return tencent.TriggerResult{}, denied
+			return TriggerResult{}, denied
 		case 1, 2:
-			return tencent.TriggerResult{}, &tencent.APIError{HTTPStatus: 400, Code: "InvalidArgument"}
+			return TriggerResult{}, &Failure{Outcome: Permanent, HTTPStatus: 400, Code: "InvalidArgument"}
 		}
 		return ok, nil
 	}}
@@ -304,7 +303,7 @@ func TestRunMaxFailures(t *testing.T) {
 
 func TestRunStopLetsCallsInFlightFinish(t *testing.T) {
 	release := make(chan struct{})
-	api := &fakeAPI{answer: func(string, int) (tencent.TriggerResult, error) { return ok, nil }, released: release}
+	api := &fakeAPI{answer: func(string, int) (TriggerResult, error) { return ok, nil }, released: release}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := newLedger()
 	var c Counters
@@ -333,7 +332,7 @@ func TestRunInvalidRowsAndMissingWorkflow(t *testing.T) {
 		{Key: "none.mp4", Line: 4},
 		{Key: "elsewhere.mp4", Line: 5, WorkflowID: "w2", Bucket: "other-1250000000"},
 	}}
-	api := &fakeAPI{answer: func(string, int) (tencent.TriggerResult, error) { return ok, nil }}
+	api := &fakeAPI{answer: func(string, int) (TriggerResult, error) { return ok, nil }}
 	l := newLedger()
 	cfg := testConfig()
 	cfg.Workflow, cfg.Bucket = "", "media-1250000000"
@@ -368,7 +367,7 @@ func (s *sliceSource) Next(context.Context) (manifest.Row, error) {
 func (s *sliceSource) Close() error { return nil }
 
 func TestRunSourceErrorAborts(t *testing.T) {
-	api := &fakeAPI{answer: func(string, int) (tencent.TriggerResult, error) { return ok, nil }}
+	api := &fakeAPI{answer: func(string, int) (TriggerResult, error) { return ok, nil }}
 	err := Run(context.Background(), testConfig(), errSource{}, api, newLedger(), &Counters{})
 	var ae *AbortError
 	if !errors.As(err, &ae) || ae.Reason != "source" {
@@ -450,7 +449,7 @@ func TestBackoff(t *testing.T) {
 			}
 		}
 	}
-	ra := &tencent.APIError{HTTPStatus: 429, RetryAfter: 3 * time.Second}
+	ra := &Failure{Outcome: Throttled, HTTPStatus: 429, RetryAfter: 3 * time.Second}
 	if d := p.Backoff(1, ra); d < 3*time.Second {
 		t.Errorf("Backoff with Retry-After 3s = %v, want at least 3s", d)
 	}
@@ -497,25 +496,5 @@ func TestPacerAdaptive(t *testing.T) {
 	}
 	if got := newPacer(0, true, time.Now).Limit(); got != 0 {
 		t.Errorf("--qps 0: limit %v, want none", got)
-	}
-}
-
-func TestSameBucket(t *testing.T) {
-	tests := []struct {
-		row, run string
-		want     bool
-	}{
-		{"media-1250000000", "media-1250000000", true},
-		{"media", "media-1250000000", true},
-		{"my-media", "my-media-1250000000", true},
-		{"other-1250000000", "media-1250000000", false},
-		{"media-125", "media-1250000000", false},
-		{"media", "media", true},
-		{"x", "media", false},
-	}
-	for _, tt := range tests {
-		if got := sameBucket(tt.row, tt.run); got != tt.want {
-			t.Errorf("sameBucket(%q, %q) = %v, want %v", tt.row, tt.run, got, tt.want)
-		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/wftrigger/wftrigger/report"
 )
 
-// Admitter is the part of a Ledger a dry run needs.
+// Admitter is the part of a Ledger that admission (and a dry run) needs.
 type Admitter interface {
 	Admit(workflowID, key string) report.Prior
 }
@@ -29,7 +29,6 @@ type Survey struct {
 // bucket and limit, would do with it.
 func Plan(ctx context.Context, cfg Config, src manifest.Source, ledger Admitter) (Survey, error) {
 	var s Survey
-	r := &run{cfg: cfg}
 	for {
 		row, err := src.Next(ctx)
 		if err == io.EOF {
@@ -39,35 +38,29 @@ func Plan(ctx context.Context, cfg Config, src manifest.Source, ledger Admitter)
 			return s, err
 		}
 		s.Rows++
-		wf, invalid := r.check(&row)
-		if invalid {
+		obj, v := admit(cfg, ledger, row)
+		switch {
+		case v == verdictInvalid:
 			s.Invalid++
-			continue
-		}
-		state := ledger.Admit(wf, row.Key).State
-		switch state {
-		case report.Duplicate:
+		case v == verdictDuplicate:
 			s.Duplicates++
-			continue
-		case report.Done:
+		case v == verdictDone:
 			s.Done++
-			continue
-		}
-		if cfg.Limit > 0 && s.WouldTrigger >= cfg.Limit {
+		case cfg.Limit > 0 && s.WouldTrigger >= cfg.Limit:
 			s.BeyondLimit++
-			continue
-		}
-		if state == report.Uncertain {
-			s.Uncertain++
-		}
-		s.WouldTrigger++
-		if cfg.Planned != nil {
-			if err := cfg.Planned(row); err != nil {
-				return s, err
+		default:
+			if obj.prior.State == report.Uncertain {
+				s.Uncertain++
 			}
-		}
-		if len(s.First) < 10 {
-			s.First = append(s.First, row.Key)
+			s.WouldTrigger++
+			if cfg.Planned != nil {
+				if err := cfg.Planned(obj.row); err != nil {
+					return s, err
+				}
+			}
+			if len(s.First) < 10 {
+				s.First = append(s.First, obj.row.Key)
+			}
 		}
 	}
 }

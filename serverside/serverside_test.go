@@ -328,7 +328,7 @@ func TestSkippedObjectsAreNotInJobThenTriggeredClientSide(t *testing.T) {
 	src := e.listing("s/", time.Time{})
 	var rc runner.Counters
 	err := runner.Run(context.Background(), runner.Config{Bucket: testBucket, Workflow: testWorkflow, Concurrency: 2,
-		Policy: runner.DefaultPolicy(), LookupDelay: time.Millisecond}, src, e.client, l, &rc)
+		Policy: runner.DefaultPolicy(), LookupDelay: time.Millisecond}, src, runnerService{e.client}, l, &rc)
 	src.Close()
 	if err != nil {
 		t.Fatalf("client-side rerun: %v", err)
@@ -580,4 +580,26 @@ func TestPollFailuresGiveUp(t *testing.T) {
 	if waited := e.clock.Now().Sub(start); waited < MaxPollFailure || waited > MaxPollFailure+2*time.Second {
 		t.Errorf("gave up after %v of failing looks, want %v", waited, MaxPollFailure)
 	}
+}
+
+// runnerService is the least adapter from *tencent.Client to
+// runner.Service, for the client-side rerun above (the run's own is the
+// root package's service.go): with no faults injected, any error is the
+// test's failure.
+type runnerService struct{ c *tencent.Client }
+
+func (s runnerService) Trigger(ctx context.Context, in runner.TriggerInput) (runner.TriggerResult, error) {
+	r, err := s.c.Trigger(ctx, tencent.TriggerInput{WorkflowID: in.WorkflowID, Key: in.Key, Name: in.Name})
+	if err != nil {
+		return runner.TriggerResult{}, &runner.Failure{Err: err, Outcome: runner.Fatal, Message: err.Error()}
+	}
+	return runner.TriggerResult{InstanceID: r.InstanceID, RequestID: r.RequestID}, nil
+}
+
+func (s runnerService) FindExecution(ctx context.Context, workflowID, key string, since time.Time) (runner.Execution, bool, error) {
+	x, found, err := s.c.FindExecution(ctx, workflowID, key, since)
+	if err != nil {
+		return runner.Execution{}, false, &runner.Failure{Err: err, Outcome: runner.Fatal, Message: err.Error()}
+	}
+	return runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}, found, nil
 }

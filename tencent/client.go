@@ -79,6 +79,27 @@ type endpoint struct {
 	hostHeader   string // host sent and signed
 	base         string // path prefix without trailing '/', usually ""
 	trigger      string // base + "/triggerworkflow"
+	// reached is set once any answer came from the endpoint; until then,
+	// refused counts the requests that failed before anything was sent.
+	reached atomic.Bool
+	refused atomic.Int64
+}
+
+// unreachableAfter is how many requests in a row must fail to connect, with
+// no answer ever read from the endpoint, before it counts as unreachable:
+// one refused connection may be a restart, two with none ever made is a
+// wrong endpoint. It keeps a run within 2 × concurrency calls.
+const unreachableAfter = 2
+
+// transportError is the error of a request to e that got no answer.
+func (e *endpoint) transportError(op string, err error) *TransportError {
+	sent := mayHaveBeenSent(err)
+	t := &TransportError{Op: op, Err: err, Sent: sent}
+	if !sent && !e.reached.Load() && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		e.refused.Add(1) >= unreachableAfter {
+		t.Unreachable = e.scheme + "://" + e.host
+	}
+	return t
 }
 
 // NewClient checks cfg and returns a Client. At least one endpoint is
@@ -171,7 +192,6 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	if in.Key == "" {
 		return TriggerResult{}, &inputError{op + ": empty object key"}
 	}
-
 	var qb [512]byte
 	q := qb[:0]
 	if in.Name != "" {
@@ -183,47 +203,48 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	q = appendEncode(q, in.Key)
 	q = append(q, "&workflowId="...)
 	q = appendEncode(q, in.WorkflowID)
+	query := string(q)
 
 	s, err := c.signerFor(ctx, op)
 	if err != nil {
 		return TriggerResult{}, err
 	}
-	res, err := c.trigger(ctx, in, string(q), s)
+	send := func(s *signer) (TriggerResult, error) {
+		return resigned(func(fresh bool) (TriggerResult, error) { return c.trigger(ctx, e, in, query, s, fresh) })
+	}
+	res, err := send(s)
 	if s = c.renewed(ctx, err, s); s != nil {
-		res, err = c.trigger(ctx, in, string(q), s)
+		res, err = send(s)
 	}
 	return res, err
 }
 
-// trigger sends one TriggerWorkflow call signed by s.
-func (c *Client) trigger(ctx context.Context, in TriggerInput, q string, s *signer) (TriggerResult, error) {
+// trigger sends one TriggerWorkflow call signed by s, with a fresh signing
+// key when fresh is set.
+func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, q string, s *signer, fresh bool) (TriggerResult, error) {
 	const op = "trigger"
-	e := c.ci
 	req, err := c.newRequest(ctx, http.MethodPost, e, e.trigger, "", q, s)
 	if err != nil {
 		return TriggerResult{}, fmt.Errorf("%s %q: %w", op, in.Key, err)
 	}
 	req.Header["Content-Length"] = c.zero // net/http sends Content-Length: 0 for an empty POST
-
-	var ea [3]entry
-	params := ea[:0]
-	if in.Name != "" {
-		params = append(params, entry{"name", in.Name})
-	}
-	params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
-	headers := []entry{{"content-length", "0"}, {"host", e.hostHeader}}
-	if s.token != nil {
-		headers = append(headers, entry{"x-cos-security-token", s.token[0]})
-	}
 	if s.creds.SecretID != "" {
-		k := s.keys.get(c.now())
-		req.Header["Authorization"] = []string{k.authorization(s.creds.SecretID, http.MethodPost, e.trigger, params, headers)}
+		// The parameters as the query holds them, decoded: no need to
+		// parse the query back.
+		var ea [3]entry
+		params := ea[:0]
+		if in.Name != "" {
+			params = append(params, entry{"name", in.Name})
+		}
+		params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
+		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, params, nil)
 	}
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return TriggerResult{}, &TransportError{Op: op, Err: err, Sent: mayHaveBeenSent(err)}
+		return TriggerResult{}, e.transportError(op, err)
 	}
+	e.reached.Store(true)
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
 	if resp.StatusCode/100 != 2 {
@@ -250,6 +271,31 @@ func (c *Client) trigger(ctx context.Context, in TriggerInput, q string, s *sign
 		res.RequestID = requestID(resp.Header)
 	}
 	return res, nil
+}
+
+// resigned sends a request once and, when the answer refused the
+// signature's time (SignatureExpired, RequestTimeTooSkewed), once more with
+// a fresh signature. A second such answer is marked Clock: Fatal, with a
+// hint about the machine's clock. A refused request was not accepted, so
+// sending it again cannot trigger anything twice.
+func resigned[T any](send func(fresh bool) (T, error)) (T, error) {
+	v, err := send(false)
+	if !refusedTime(err) {
+		return v, err
+	}
+	v, err = send(true)
+	var e *APIError
+	if errors.As(err, &e) && refusedTime(e) {
+		e.Clock = true
+	}
+	return v, err
+}
+
+// refusedTime reports whether err is an answer that refused the
+// signature's time.
+func refusedTime(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).resign
 }
 
 // mayHaveBeenSent reports whether a failed call may have reached the
@@ -304,26 +350,31 @@ func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath,
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.get1(ctx, op, e, path, rawPath, rawQuery, s)
+	send := func(s *signer) (*http.Response, error) {
+		return resigned(func(fresh bool) (*http.Response, error) { return c.get1(ctx, op, e, path, rawPath, rawQuery, s, fresh) })
+	}
+	resp, err := send(s)
 	if s = c.renewed(ctx, err, s); s != nil {
-		resp, err = c.get1(ctx, op, e, path, rawPath, rawQuery, s)
+		resp, err = send(s)
 	}
 	return resp, err
 }
 
-// get1 sends one GET signed by s.
-func (c *Client) get1(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, s *signer) (*http.Response, error) {
+// get1 sends one GET signed by s, with a fresh signing key when fresh is
+// set.
+func (c *Client) get1(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, s *signer, fresh bool) (*http.Response, error) {
 	req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery, s)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if s.creds.SecretID != "" {
-		s.keys.get(c.now()).signRequest(req, s.creds.SecretID, nil)
+		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, nil, nil)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: err, Sent: mayHaveBeenSent(err)}
+		return nil, e.transportError(op, err)
 	}
+	e.reached.Store(true)
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)
@@ -337,6 +388,15 @@ type signer struct {
 	creds Credentials
 	keys  keyCache
 	token []string // the x-cos-security-token header value, nil for none
+}
+
+// key is the signing key of a request: the current one, or a fresh one
+// after an answer that refused the signature's time.
+func (s *signer) key(now time.Time, fresh bool) *signKey {
+	if fresh {
+		return s.keys.renew(now)
+	}
+	return s.keys.get(now)
 }
 
 // signerFor returns the signer of the credentials the source hands out now.

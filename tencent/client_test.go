@@ -517,6 +517,13 @@ func TestAPIErrorClass(t *testing.T) {
 		{404, "NoSuchKey", "", Permanent},
 		{400, "BadRequest", "", Permanent},
 		{403, "InvalidObjectState", "", Permanent},
+		// CI's documented answers (reference §3).
+		{401, "SecretidNotExist", "", Fatal},
+		{401, "InvalidAuthorization", "", Fatal},
+		{401, "MissingAuthorization", "", Fatal},
+		{401, "SignatureExpired", "", Retryable}, // one answer: a fresh signature may do
+		{401, "AccessDenied", "", Permanent},
+		{503, "", "", Retryable},
 	}
 	for _, tt := range tests {
 		e := &APIError{Op: "trigger", HTTPStatus: tt.status, Code: tt.code, Message: tt.msg}
@@ -578,6 +585,9 @@ func TestThrottled(t *testing.T) {
 		{&APIError{HTTPStatus: 500, Code: "InternalError"}, false},
 		{&APIError{HTTPStatus: 403, Code: "AccessDenied"}, false},
 		{&TransportError{Op: "trigger", Err: io.EOF}, false},
+		{&APIError{HTTPStatus: 503}, true},
+		{&APIError{HTTPStatus: 503, Code: "ServiceUnavailable"}, true},
+		{&APIError{HTTPStatus: 401, Code: "SignatureExpired"}, false},
 	}
 	for _, tt := range tests {
 		if got := Throttled(tt.err); got != tt.want {

@@ -43,59 +43,26 @@ func (e *APIError) Error() string {
 		b.WriteString(e.RequestID)
 		b.WriteByte(')')
 	}
+	if e.Clock {
+		b.WriteString(clockHint)
+	}
 	return b.String()
 }
+
+// clockHint ends the message of an answer that refused the signature's
+// time twice.
+const clockHint = "; a fresh signature was refused too: check this machine's clock (date -u; timedatectl; NTP)"
 
 // Class says whether the call may succeed when tried again (Retryable),
 // will fail again for this object (Permanent) or makes the whole run
 // meaningless (Fatal: rejected credentials, unknown workflow, wrong bucket,
-// host or region).
+// host or region, or a clock the service refuses even after a fresh
+// signature). The table in outcomes.go says which.
 func (e *APIError) Class() Class {
-	switch e.Code {
-	case "SignatureDoesNotMatch", "InvalidAccessKeyId", "CIRoleNotExist", "NoSuchBucket",
-		"ExpiredToken", "InvalidHost", "PermanentRedirect", "TemporaryRedirect":
-		return Fatal
-	case "SlowDown", "RequestLimitExceeded", "ServiceUnavailable", "InternalError",
-		"ResourceDownloadFailed", "RequestTimeTooSkewed":
-		return Retryable
-	}
-	if unknownWorkflow(e.Code, e.Message, e.WorkflowID) {
+	if e.Clock {
 		return Fatal
 	}
-	switch s := e.HTTPStatus; {
-	case s == http.StatusTooManyRequests || s >= 500:
-		return Retryable
-	case s >= 300 && s < 400:
-		return Fatal // a redirect: wrong host or region
-	case s == http.StatusForbidden && strings.Contains(strings.ToLower(e.Message), "request has expired"):
-		return Retryable // re-signed on the next attempt
-	}
-	return Permanent
-}
-
-// unknownWorkflow reports whether an error answer says that the workflow
-// itself does not exist or is not usable: its code names a workflow, or it
-// is an invalid-argument or not-found code whose message names the
-// workflow. ResourceNotFound is documented for a missing input object, so
-// it counts only when its message names the call's workflow id: a missing
-// object stays a failure of that object, not of the run. CI's real answer
-// for an unknown workflow is not documented; the runner's "first 20 objects
-// failed the same way" rule is the backstop.
-func unknownWorkflow(code, msg, workflowID string) bool {
-	if containsFold(code, "workflow") {
-		return true
-	}
-	switch code {
-	case "InvalidArgument", "InvalidParameter", "NotFound", "InvalidWorkflowId":
-		return containsFold(msg, "workflow")
-	case "ResourceNotFound":
-		return workflowID != "" && strings.Contains(msg, workflowID)
-	}
-	return false
-}
-
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), sub)
+	return meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).class
 }
 
 // TransportError is a call that got no usable answer: the connection failed,
@@ -104,11 +71,19 @@ type TransportError struct {
 	Op   string
 	Err  error
 	Sent bool // the request was written in full: CI may have acted on it
+	// Unreachable names the endpoint when no answer has ever come from it
+	// and requests in a row (this one included) failed before anything was
+	// sent (name not resolved, connection refused, TLS failure): the error
+	// is Fatal.
+	Unreachable string
 }
 
 // Error names the operation and the failure.
 func (e *TransportError) Error() string {
 	s := e.Op + ": " + e.Err.Error()
+	if e.Unreachable != "" {
+		s = e.Op + ": cannot reach " + e.Unreachable + " (no connection to it has succeeded): " + e.Err.Error()
+	}
 	if e.Sent {
 		s += " (request was sent: outcome unknown)"
 	}
@@ -118,8 +93,14 @@ func (e *TransportError) Error() string {
 // Unwrap returns the underlying error.
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// Class is Retryable.
-func (e *TransportError) Class() Class { return Retryable }
+// Class is Fatal for an endpoint that cannot be reached at all, else
+// Retryable.
+func (e *TransportError) Class() Class {
+	if e.Unreachable != "" {
+		return Fatal
+	}
+	return Retryable
+}
 
 // inputError is a call refused before any request because of its input.
 type inputError struct{ msg string }
@@ -154,18 +135,11 @@ func Uncertain(err error) bool {
 	return errors.As(err, &t) && t.Sent
 }
 
-// Throttled reports whether err is the service asking for a lower rate: 429,
-// 503, or a throttling code.
+// Throttled reports whether err is the service asking for a lower rate
+// (429, 503, or a throttling code of the table).
 func Throttled(err error) bool {
 	var e *APIError
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch e.Code {
-	case "SlowDown", "RequestLimitExceeded", "ServiceUnavailable":
-		return true
-	}
-	return e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus == http.StatusServiceUnavailable
+	return errors.As(err, &e) && meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).throttled
 }
 
 // RetryAfter returns the wait the service asked for with Retry-After, or 0.

@@ -322,15 +322,20 @@ func (c *Client) sendJob(ctx context.Context, op, method, path, rawQuery string,
 	if err != nil {
 		return jobsResponseXML{}, err
 	}
-	r, err := c.sendJob1(ctx, op, method, path, rawQuery, body, s)
+	send := func(s *signer) (jobsResponseXML, error) {
+		return resigned(func(fresh bool) (jobsResponseXML, error) {
+			return c.sendJob1(ctx, op, method, path, rawQuery, body, s, fresh)
+		})
+	}
+	r, err := send(s)
 	if s = c.renewed(ctx, err, s); s != nil {
-		r, err = c.sendJob1(ctx, op, method, path, rawQuery, body, s)
+		r, err = send(s)
 	}
 	return r, err
 }
 
 // sendJob1 sends one job API call signed by s.
-func (c *Client) sendJob1(ctx context.Context, op, method, path, rawQuery string, body []byte, s *signer) (jobsResponseXML, error) {
+func (c *Client) sendJob1(ctx context.Context, op, method, path, rawQuery string, body []byte, s *signer, fresh bool) (jobsResponseXML, error) {
 	var r jobsResponseXML
 	e := c.ci
 	full := e.base + path
@@ -351,12 +356,13 @@ func (c *Client) sendJob1(ctx context.Context, op, method, path, rawQuery string
 		req.Header["Content-Md5"] = []string{base64.StdEncoding.EncodeToString(sum[:])}
 	}
 	if s.creds.SecretID != "" {
-		s.keys.get(c.now()).signRequest(req, s.creds.SecretID, nil)
+		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, nil, nil)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return r, &TransportError{Op: op, Err: err, Sent: mayHaveBeenSent(err)}
+		return r, e.transportError(op, err)
 	}
+	e.reached.Store(true)
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"net/url"
 	"slices"
@@ -49,7 +50,7 @@ func signExtra(req *http.Request, creds Credentials, start, end time.Time, extra
 		req.Header.Set("X-Cos-Security-Token", creds.SessionToken)
 	}
 	k := newSignKey(creds.SecretKey, start.Unix(), end.Unix())
-	k.signRequest(req, creds.SecretID, extra)
+	k.signRequest(req, creds.SecretID, nil, extra)
 }
 
 // signKey is a KeyTime and the SignKey derived from it.
@@ -58,6 +59,7 @@ type signKey struct {
 	key     [40]byte // lower-case hex HMAC-SHA1(SecretKey, keyTime)
 	start   int64    // the window, Unix seconds
 	end     int64
+	macs    sync.Pool // *keyedMAC: HMAC-SHA1 keyed with key, reused across requests
 }
 
 func newSignKey(secretKey string, start, end int64) *signKey {
@@ -88,10 +90,19 @@ func (c *keyCache) get(now time.Time) *signKey {
 		return k
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if k := c.cur.Load(); k != nil && k.fresh(sec) {
+		c.mu.Unlock()
 		return k
 	}
+	c.mu.Unlock()
+	return c.renew(now)
+}
+
+// renew replaces the current signKey with one made now, whatever is left of
+// it: after the service refused a signature's time.
+func (c *keyCache) renew(now time.Time) *signKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	start := now.Add(-keyWindowSkew).Unix()
 	k := newSignKey(c.secretKey, start, start+int64(keyWindowLength/time.Second))
 	c.cur.Store(k)
@@ -115,11 +126,15 @@ func compareEntries(a, b entry) int {
 	return strings.Compare(a.value, b.value)
 }
 
-// signRequest sets req's Authorization header for the parameters and
-// headers req carries.
-func (k *signKey) signRequest(req *http.Request, secretID string, extra []string) {
+// signRequest sets req's Authorization header: the one signing path of the
+// package. It signs the query parameters (params, already decoded, or nil
+// to read them from req's query), the host and the headers req carries
+// that the SDK signs, plus those named in extra.
+func (k *signKey) signRequest(req *http.Request, secretID string, params []entry, extra []string) {
 	var pa, ha [16]entry
-	params := appendQueryEntries(pa[:0], req.URL.RawQuery)
+	if params == nil {
+		params = appendQueryEntries(pa[:0], req.URL.RawQuery)
+	}
 	headers := appendHeaderEntries(ha[:0], req.Header, extra)
 	host := req.Host
 	if host == "" {
@@ -165,7 +180,7 @@ func (k *signKey) authorization(secretID, method, path string, params, headers [
 	s = append(s, '\n')
 	s = hex.AppendEncode(s, sum[:])
 	s = append(s, '\n')
-	sig := hmacSHA1(&k.key, s)
+	sig := k.mac(s)
 
 	// Authorization.
 	n := 140 + len(secretID) + 2*len(k.keyTime) // fixed parts and the signature: 138 bytes
@@ -194,29 +209,25 @@ func (k *signKey) authorization(secretID, method, path string, params, headers [
 	return a.String()
 }
 
-// hmacSHA1 is HMAC-SHA1 for a 40-byte key, without allocations.
-func hmacSHA1(key *[40]byte, msg []byte) [sha1.Size]byte {
-	const block = 64
-	var ib [block + 192]byte
-	for i := range block {
-		var c byte
-		if i < len(key) {
-			c = key[i]
-		}
-		ib[i] = c ^ 0x36
+// keyedMAC is an HMAC-SHA1 keyed with a SignKey and room for its sum.
+type keyedMAC struct {
+	h   hash.Hash
+	sum [sha1.Size]byte
+}
+
+// mac is HMAC-SHA1 of msg under the SignKey (crypto/hmac), with a pooled
+// hash so that a signature allocates nothing for it.
+func (k *signKey) mac(msg []byte) [sha1.Size]byte {
+	m, _ := k.macs.Get().(*keyedMAC)
+	if m == nil {
+		m = &keyedMAC{h: hmac.New(sha1.New, k.key[:])}
+	} else {
+		m.h.Reset()
 	}
-	in := append(ib[:block], msg...)
-	inner := sha1.Sum(in)
-	var ob [block + sha1.Size]byte
-	for i := range block {
-		var c byte
-		if i < len(key) {
-			c = key[i]
-		}
-		ob[i] = c ^ 0x5c
-	}
-	copy(ob[block:], inner[:])
-	return sha1.Sum(ob[:])
+	m.h.Write(msg)
+	sum := [sha1.Size]byte(m.h.Sum(m.sum[:0]))
+	k.macs.Put(m)
+	return sum
 }
 
 func appendCanonical(b []byte, es []entry) []byte {

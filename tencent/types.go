@@ -121,4 +121,8 @@ type APIError struct {
 	RequestID  string
 	RetryAfter time.Duration // from a Retry-After header, 0 if none
 	WorkflowID string        // the workflow of a trigger call, "" for other calls
+	// Clock is set when the service refused the signature's time again
+	// after a fresh signature: the machine's clock is wrong, and the
+	// error is Fatal.
+	Clock bool
 }
