@@ -447,7 +447,7 @@ func TestCancelThenRerun(t *testing.T) {
 	}
 	e.clock.Advance(time.Hour)
 
-	res, c = e.run(context.Background(), e.config("c/"), e.client)
+	res, _ = e.run(context.Background(), e.config("c/"), e.client)
 	if res.Outcome != JobEnded || !res.Reattached || len(e.emu.Jobs()) != 1 {
 		t.Fatalf("rerun after cancel = %+v, want JobEnded on the same job", res)
 	}
