@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/emulator"
+	"github.com/wftrigger/wftrigger/report"
 )
 
 // demoHead is the start of `wftrigger demo -h`; the flags follow, from the
@@ -23,7 +24,9 @@ serves them from an emulator that checks signatures, injects faults (2% 500s,
 1% connection resets) and throttles above 1,200 calls/s, runs 'wftrigger run'
 at --qps 2000 (it adapts its rate to the quota) on them through
 the same code as a real run, then runs it again to show that a rerun resumes
-and triggers nothing twice.
+and triggers nothing twice. Given a --dir that holds the report of an
+earlier demo, it resumes that report: what succeeded then is not triggered
+again.
 
 Examples:
   wftrigger demo
@@ -87,6 +90,20 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	reportPath := filepath.Join(dir, "report.json")
+	// A report left by an earlier demo in the same --dir is resumed, as
+	// a rerun of any backfill is: what succeeded then is not triggered again.
+	prior, resumed := 0, false
+	if _, err := os.Stat(reportPath); err == nil {
+		resumed = true
+		if _, err := report.Scan(reportPath, func(e report.Entry) error {
+			if e.Status == report.Succeeded {
+				prior++
+			}
+			return nil
+		}); err != nil {
+			return &exitError{code: exitUsage, err: err, hint: "give another --dir, or remove " + reportPath}
+		}
+	}
 
 	demoEnv := env
 	demoEnv.getenv = emulatorCredentials
@@ -94,7 +111,11 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 		"--workflow", emulatorWorkflow, "--manifest", manifestPath, "--report", reportPath, "--qps", "2000", "--concurrency", "32"}
 
 	fmt.Fprintf(env.stdout, "demo: an emulator on %s serves bucket %s; %d keys in %s\n", url, emulatorBucket, len(keys), manifestPath)
-	fmt.Fprintf(env.stdout, "demo: it checks every signature, injects faults (2%% 500 InternalError, 1%% connection resets) and throttles above %d calls/s with 503 SlowDown\n\n", demoQuota)
+	fmt.Fprintf(env.stdout, "demo: it checks every signature, injects faults (2%% 500 InternalError, 1%% connection resets) and throttles above %d calls/s with 503 SlowDown\n", demoQuota)
+	if resumed {
+		fmt.Fprintf(env.stdout, "demo: %s is there from an earlier demo in %s, with %d objects succeeded: this run resumes it and triggers none of them again (a new --dir starts afresh)\n", reportPath, dir, prior)
+	}
+	fmt.Fprintln(env.stdout)
 	fmt.Fprintf(env.stdout, "$ wftrigger run %s\n", strings.Join(quoteArgs(runArgs), " "))
 	first := exitStatus(runCommand(ctx, runArgs, demoEnv), env)
 	if ctx.Err() != nil {
@@ -115,7 +136,28 @@ func demoCommand(ctx context.Context, args []string, env environment) error {
 	fmt.Fprintf(env.stdout, "demo: the emulator answered %d requests, injected %d faults, accepted %d triggers for %d distinct keys (%d keys triggered more than once)\n",
 		s.Requests, s.Faults, s.Accepted, len(counts), twice)
 	fmt.Fprintf(env.stdout, "demo: the report is %s — try: jq .summary %s\n", reportPath, reportPath)
-	if first > exitFailures || second != exitOK || twice > 0 || len(counts) != len(keys) {
+	// Every key is in the report as succeeded; a fresh demo triggered each
+	// of them here, a resumed one only those the earlier demo had not.
+	missing := 0
+	if resumed {
+		done := make(map[string]bool, len(keys))
+		if _, err := report.Scan(reportPath, func(e report.Entry) error {
+			if e.Status == report.Succeeded {
+				done[e.Key] = true
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if !done[k] {
+				missing++
+			}
+		}
+	} else if len(counts) != len(keys) {
+		missing = len(keys) - len(counts)
+	}
+	if first > exitFailures || second != exitOK || twice > 0 || missing != 0 {
 		return &exitError{code: exitAborted, err: fmt.Errorf("demo: the backfill did not complete cleanly")}
 	}
 	return nil

@@ -26,7 +26,7 @@ const (
 const emulatorHead = `Usage: wftrigger emulator [flags]
 
 Serves a local Tencent CI + COS emulator on one address: TriggerWorkflow,
-DescribeWorkflowExecution(s), GET Bucket and GET Object, each checking the
+DescribeWorkflowExecution(s), inventory trigger jobs, GET Bucket and GET Object, each checking the
 request's COS signature, with optional fault injection. For trying wftrigger
 without an account, and for tests.
 
@@ -40,8 +40,10 @@ func emulatorSections() []helpSection {
 	return []helpSection{
 		{"Flags", []string{"listen ADDR", "secret-id ID", "secret-key KEY", "session-token T", "bucket NAME-APPID",
 			"workflow LIST", "deny-prefix LIST", "objects N", "objects-file PATH", "error-rate F", "slowdown-rate F",
-			"reset-rate F", "qps R", "qps-schedule LIST", "quota-burst D", "outage AT+FOR", "quota-log PATH",
-			"latency D", "list-error-rate F", "execution-delay D", "auth-style S"}},
+			"reset-rate F", "qps R", "latency D", "list-error-rate F", "execution-delay D", "auth-style S"}},
+		{"A quota that moves", []string{"qps-schedule LIST", "quota-burst D", "outage AT+FOR", "quota-log PATH"}},
+		{"Inventory trigger jobs", []string{"job-rate R", "job-skip-every N", "job-fail-after N"}},
+		{"Temporary credentials", []string{"cvm-role NAME", "sts-role-arn ARN", "credential-life D"}},
 	}
 }
 
@@ -57,6 +59,7 @@ type emulatorOptions struct {
 	schedule  string // --qps-schedule
 	outage    string
 	quotaLog  string
+	jobs      emulator.JobOptions
 }
 
 // emulatorFlags defines the flags of `wftrigger emulator` into o.
@@ -83,6 +86,12 @@ func emulatorFlags(o *emulatorOptions) *flag.FlagSet {
 	fs.Float64Var(&o.cfg.List.ErrorRate, "list-error-rate", 0, "fraction of listing and GET Object requests answered 500")
 	fs.DurationVar(&o.cfg.ExecutionDelay, "execution-delay", emulator.DefaultExecutionDelay, "how long an instance stays Running")
 	fs.StringVar(&o.authStyle, "auth-style", "cos", "answer CI requests that fail authentication as cos (403\nInvalidAccessKeyId, SignatureDoesNotMatch) or ci (401 SecretidNotExist,\nInvalidAuthorization, MissingAuthorization, SignatureExpired)")
+	fs.Float64Var(&o.jobs.Rate, "job-rate", 100, "objects an inventory trigger job processes a second")
+	fs.IntVar(&o.jobs.SkipEvery, "job-skip-every", 0, "a job leaves every N-th object without an execution (NotInJob)")
+	fs.IntVar(&o.jobs.FailAfter, "job-fail-after", 0, "a job ends Failed after N objects")
+	fs.StringVar(&o.cfg.Issuer.Role, "cvm-role", "", "serve a CVM metadata service for role NAME (temporary credentials,\naccepted until they expire, then 400 ExpiredToken)")
+	fs.StringVar(&o.cfg.Issuer.RoleARN, "sts-role-arn", "", "serve STS AssumeRoleWithWebIdentity for role ARN")
+	fs.DurationVar(&o.cfg.Issuer.Life, "credential-life", time.Hour, "life of the temporary credentials handed out")
 	return fs
 }
 
@@ -107,6 +116,7 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 		return usageError("--qps-schedule 0s:200,20s:100 --outage 30s+20s", "%v", err)
 	}
 	srv := emulator.New(o.cfg)
+	srv.SetJobOptions(o.jobs)
 	if o.objects > 0 {
 		srv.PutSample(emulator.SampleKeys(o.objects, o.cfg.Seed), time.Now().Add(-365*24*time.Hour))
 	}
@@ -125,6 +135,12 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	fmt.Fprintf(env.stdout, "wftrigger emulator: CI + COS for bucket %s on %s (workflows %s)\n", o.cfg.Bucket, url, strings.Join(o.cfg.Workflows, ","))
 	if o.cfg.SecretID == emulatorSecretID && o.cfg.SecretKey == emulatorSecretKey {
 		fmt.Fprintf(env.stdout, "\n  export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s\n", emulatorSecretID, emulatorSecretKey)
+	}
+	if o.cfg.Issuer.Role != "" {
+		fmt.Fprintf(env.stdout, "  export WFTRIGGER_METADATA_ENDPOINT=%s  # --credentials cvm-role: role %s, credentials living %s\n", url, o.cfg.Issuer.Role, o.cfg.Issuer.Life)
+	}
+	if o.cfg.Issuer.RoleARN != "" {
+		fmt.Fprintf(env.stdout, "  export WFTRIGGER_STS_ENDPOINT=%s TKE_ROLE_ARN=%s TKE_REGION=ap-guangzhou TKE_PROVIDER_ID=… TKE_WEB_IDENTITY_TOKEN_FILE=…  # --credentials oidc\n", url, o.cfg.Issuer.RoleARN)
 	}
 	fmt.Fprintf(env.stdout, "  wftrigger run --bucket %s --ci-endpoint %s --cos-endpoint %s --workflow %s --prefix \"\"\n\nStop it with Ctrl-C.\n",
 		o.cfg.Bucket, url, url, o.cfg.Workflows[0])

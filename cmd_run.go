@@ -16,6 +16,7 @@ import (
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/runner"
+	"github.com/wftrigger/wftrigger/serverside"
 	"github.com/wftrigger/wftrigger/tencent"
 )
 
@@ -26,8 +27,10 @@ const runHead = `Usage: wftrigger run [flags]
 Triggers the workflow for every object of a source (a manifest file, or a
 listing of a bucket prefix) and keeps a JSON report. Rerunning the same
 command with the same --report resumes: succeeded objects are not triggered
-again. Credentials come from TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY
-(and TENCENTCLOUD_SESSION_TOKEN for temporary ones).
+again. Credentials come from the first source configured: the environment
+(TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SESSION_TOKEN),
+the profile ~/.tencentcloud/credentials, TKE pod identity (TKE_*), the CVM
+instance role; temporary ones are refreshed before they expire.
 
 Examples:
   # every key of a CSV manifest (column "key", or one key a line)
@@ -51,8 +54,10 @@ func runSections() []helpSection {
 		{"Target", []string{"bucket NAME-APPID", "region REGION", "workflow ID", "ci-endpoint URL", "cos-endpoint URL"}},
 		{"Filters", []string{"suffix LIST", "modified-after TIME", "limit N", "shard I/N"}},
 		{"Pace", []string{"concurrency N", "qps R", "adaptive", "max-attempts N", "timeout D", "max-failures N|P%"}},
-		{"Report", []string{"report PATH", "fresh", "dry-run"}},
+		{"Server side", []string{"server-side", "poll-interval D"}},
+		{"Report", []string{"report PATH", "fresh", "dry-run", "list FILE"}},
 		{"Output", []string{"progress MODE", "log-format F", "metrics-file PATH"}},
+		{"Credentials", []string{"credentials SOURCE"}},
 	}
 }
 
@@ -71,9 +76,13 @@ type runOptions struct {
 	maxFailures                      string
 	reportPath                       string
 	fresh, dryRun                    bool
+	list                             string
 	progress, logFormat, metricsFile string
+	credentials                      string
 	filters                          manifest.FilterOptions
 	threshold                        runner.Threshold
+	serverSide                       bool          // --server-side: see cmd_serverside.go
+	pollInterval                     time.Duration // --poll-interval, server side
 }
 
 // Output defaults of `wftrigger run`: main owns the output.
@@ -96,7 +105,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.ciEndpoint, "ci-endpoint", "", "by default https://NAME-APPID.ci.REGION.myqcloud.com")
 	fs.StringVar(&o.cosEndpoint, "cos-endpoint", "", "by default https://NAME-APPID.cos.REGION.myqcloud.com")
 	fs.StringVar(&o.suffix, "suffix", "", "keep keys ending in one of these, case-insensitive (.mp4,.mov)")
-	fs.StringVar(&o.modifiedAfter, "modified-after", "", "keep objects modified after TIME (RFC 3339 or YYYY-MM-DD;\nlisting and inventory sources)")
+	fs.StringVar(&o.modifiedAfter, "modified-after", "", "keep objects modified strictly after TIME: RFC 3339, or\nYYYY-MM-DD for midnight UTC of that day (listing and\ninventory sources)")
 	fs.IntVar(&o.limit, "limit", 0, "trigger at most N objects (those already succeeded, duplicates\nand invalid rows do not count: a rerun goes on where it stopped)")
 	fs.StringVar(&o.shard, "shard", "", "keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):\nevery key lands in exactly one of N shards")
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "calls in flight")
@@ -111,6 +120,10 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.progress, "progress", defaultProgress, "auto, bar, log or none")
 	fs.StringVar(&o.logFormat, "log-format", defaultLogFormat, "text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus textfile metrics there")
+	fs.StringVar(&o.list, "list", "", "with --dry-run: also write the objects the run would trigger\n(after filters, resume and --limit) to FILE, a JSONL manifest\nto review, diff, and then run with --manifest FILE")
+	fs.BoolVar(&o.serverSide, "server-side", false, "submit one CI inventory trigger job for the --prefix (--modified-after\nis its time window) or the --manifest cos://…/manifest.json inventory,\nwait for it and build the report from its executions; objects it did\nnot trigger are failed NotInJob (a run without --server-side triggers\nthem). Refuses --suffix, --shard, --limit. A rerun reattaches.")
+	fs.DurationVar(&o.pollInterval, "poll-interval", serverside.DefaultPollInterval, "how often the job is looked at")
+	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "auto, env, profile, oidc or cvm-role (auto: the first\nconfigured, in that order)")
 	return fs
 }
 
@@ -175,6 +188,9 @@ func (o *runOptions) check(rest []string) error {
 	default:
 		return usageError("--log-format text|json", "--log-format %q is not a format", o.logFormat)
 	}
+	if err := checkCredentialsFlag(o.credentials); err != nil {
+		return err
+	}
 	var err error
 	if o.threshold, err = runner.ParseThreshold(o.maxFailures); err != nil {
 		return usageError("--max-failures 100 or --max-failures 5%", "%v", err)
@@ -200,10 +216,15 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
-	if o.workflow == "" && o.manifestSet && !manifest.NamesWorkflow(o.manifestFormat()) {
+	if o.list != "" && (!o.dryRun || o.list == "-") {
+		return usageError("wftrigger run … --dry-run --list plan.jsonl, then wftrigger run … --manifest plan.jsonl", "--list FILE goes with --dry-run and names a file")
+	}
+	// Only CSV and JSONL rows can name their own workflow (a file of no
+	// known format is refused by manifest.Open, which says why).
+	if f := o.manifestFormat(); o.workflow == "" && o.manifestSet && f != "" && !manifest.NamesWorkflow(f) {
 		return usageError(example, "--workflow is required: rows of %s cannot name their own", o.manifest)
 	}
-	return nil
+	return o.checkServerSide()
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -232,17 +253,21 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
-	needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://")
-	creds, err := tencent.CredentialsFromEnv(env.getenv)
-	if err != nil && needCreds {
-		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:TriggerMediaWorkflow)", "%v", err)
+	if err := checkOutputFolders(o); err != nil {
+		return err
 	}
 	logger := newLogger(env.stderr, o.logFormat)
+	creds := tencent.StaticSource(tencent.Credentials{}) // a dry run of a local manifest calls nothing
+	if needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://"); needCreds {
+		if creds, err = openCredentials(ctx, o.credentials, env, logger); err != nil {
+			return err
+		}
+	}
 
 	client, err := tencent.NewClient(tencent.Config{
 		CIEndpoint:  or(o.ciEndpoint, tencent.CIEndpoint(o.bucket, o.region)),
 		COSEndpoint: or(o.cosEndpoint, tencent.COSEndpoint(o.bucket, o.region)),
-		Credentials: creds,
+		Source:      creds,
 		UserAgent:   "wftrigger/" + version(),
 	})
 	if err != nil {
@@ -253,29 +278,22 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 
 	src, err := openSource(ctx, o, env, client, creds, policy)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitUsage, err: err, hint: manifestHint(err, o.manifest)}
 	}
 	defer src.Close()
 
-	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src), StartedAt: time.Now().UTC()}
+	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src),
+		CIEndpoint: o.ciEndpoint, COSEndpoint: o.cosEndpoint, StartedAt: time.Now().UTC()}
+	if o.serverSide {
+		return runServerSide(ctx, o, env, client, src, meta, logger)
+	}
 	if o.dryRun {
 		return dryRun(ctx, o, src, meta, env)
 	}
 
-	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, Fresh: o.fresh})
+	rep, err := openRunReport(o, meta, logger)
 	if err != nil {
-		return reportOpenError(err, o)
-	}
-	for _, p := range rep.SetAside() {
-		logger.Info("set the earlier report aside", "path", p)
-	}
-	if _, err := os.Stat(o.reportPath); errors.Is(err, os.ErrNotExist) {
-		// A report exists from the start (empty until the first rewrite):
-		// jq and `wftrigger status` find it even before the run ends.
-		if err := rep.Compact(); err != nil {
-			rep.Close(time.Now().UTC(), false)
-			return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
-		}
+		return err
 	}
 	if done, retry, uncertain := rep.Loaded(); done+retry+uncertain > 0 {
 		logger.Info("resuming", "report", o.reportPath, "succeeded", done, "toRetry", retry, "toLookUp", uncertain)
@@ -357,6 +375,30 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
+// openRunReport opens (locks and loads) the report of a run, says what it
+// set aside or recovered, and makes sure the file exists from the start
+// (empty until the first rewrite): jq and `wftrigger status` find it even
+// before the run ends.
+func openRunReport(o runOptions, meta report.Meta, logger *slog.Logger) (*report.Report, error) {
+	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, Fresh: o.fresh})
+	if err != nil {
+		return nil, reportOpenError(err, o)
+	}
+	for _, p := range rep.SetAside() {
+		logger.Info("set the earlier report aside", "path", p)
+	}
+	for _, w := range rep.Warnings() {
+		logger.Warn(w, "report", rep.Path())
+	}
+	if _, err := os.Stat(o.reportPath); errors.Is(err, os.ErrNotExist) {
+		if err := rep.Compact(); err != nil {
+			rep.Close(time.Now().UTC(), false)
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
+		}
+	}
+	return rep, nil
+}
+
 func reportOpenError(err error, o runOptions) error {
 	var locked *report.LockedError
 	if errors.As(err, &locked) {
@@ -366,11 +408,24 @@ func reportOpenError(err error, o runOptions) error {
 	if errors.As(err, &mismatch) {
 		return &exitError{code: exitUsage, err: err, hint: "use --fresh to set the old report aside, or --report " + shellQuote(filepath.Base(o.reportPath)+".new")}
 	}
+	var corrupt *report.CorruptError
+	if errors.As(err, &corrupt) {
+		where := corrupt.Path
+		if corrupt.Line > 0 {
+			where = fmt.Sprintf("%s line %d", corrupt.Path, corrupt.Line)
+		}
+		hint := "nothing was triggered: " + where + " cannot be trusted, and a fresh start could trigger objects a second time; restore it from a backup if you have one, "
+		if strings.HasSuffix(corrupt.Path, ".journal") {
+			hint += "remove it if the run that wrote it triggered nothing (the report keeps what was rewritten before), "
+		}
+		hint += "or add --fresh to set the report and its journal aside and start a new report (objects that the old one counted as triggered are then triggered again)"
+		return &exitError{code: exitUsage, err: err, hint: hint}
+	}
 	return &exitError{code: exitUsage, err: err}
 }
 
 // openSource opens the manifest or the listing, with the filters on top.
-func openSource(ctx context.Context, o runOptions, env environment, client *tencent.Client, creds tencent.Credentials, policy runner.Policy) (*manifest.Filtered, error) {
+func openSource(ctx context.Context, o runOptions, env environment, client *tencent.Client, creds tencent.CredentialSource, policy runner.Policy) (*manifest.Filtered, error) {
 	var (
 		src manifest.Source
 		err error
@@ -382,7 +437,7 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 		if bucket, _, ok := manifest.ParseCOSURL(o.manifest); ok && bucket != o.bucket && o.cosEndpoint == "" {
 			// An inventory is often delivered to another bucket of the
 			// same account and region.
-			if getter, err = tencent.NewClient(tencent.Config{COSEndpoint: tencent.COSEndpoint(bucket, o.region), Credentials: creds, UserAgent: "wftrigger/" + version()}); err != nil {
+			if getter, err = tencent.NewClient(tencent.Config{COSEndpoint: tencent.COSEndpoint(bucket, o.region), Source: creds, UserAgent: "wftrigger/" + version()}); err != nil {
 				return nil, err
 			}
 		}
@@ -394,6 +449,19 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 	return manifest.Filter(src, o.filters), nil
 }
 
+// manifestHint is the hint for a manifest that manifest.Open refused: for a
+// report (or its journal), the command that makes a manifest of it.
+func manifestHint(err error, path string) string {
+	if !errors.Is(err, manifest.ErrReport) {
+		return ""
+	}
+	if errors.Is(err, manifest.ErrJournal) {
+		path = strings.TrimSuffix(path, ".journal")
+	}
+	return "read as a manifest, a report would trigger again what succeeded; make a manifest of the entries to run again: wftrigger report --report " +
+		quoteArgs([]string{path})[0] + " --status failed > failed.jsonl"
+}
+
 // dryRun reads the whole source and prints what a run would do.
 func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta report.Meta, env environment) error {
 	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, ReadOnly: true, Fresh: o.fresh})
@@ -401,7 +469,19 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 		return reportOpenError(err, o)
 	}
 	defer rep.Close(time.Time{}, false)
-	s, err := runner.Plan(ctx, runner.Config{Bucket: o.bucket, Workflow: o.workflow, Limit: o.limit}, src, rep)
+	cfg := runner.Config{Bucket: o.bucket, Workflow: o.workflow, Limit: o.limit}
+	var list *planList
+	if o.list != "" {
+		if list, err = createPlanList(o.list); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		defer list.abort()
+		cfg.Planned = list.add
+	}
+	s, err := runner.Plan(ctx, cfg, src, rep)
+	if err == nil && list != nil {
+		err = list.commit()
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", meta.Source, err)}
 	}
@@ -426,7 +506,14 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 	}
 	if o.qps > 0 && s.WouldTrigger > 0 {
 		d := time.Duration(float64(s.WouldTrigger) / o.qps * float64(time.Second))
-		fmt.Fprintf(w, "  time at --qps %g:  at least %s\n", o.qps, d.Round(max(time.Millisecond, d/100)))
+		eta := "under 1s"
+		if d >= time.Second {
+			eta = "at least " + d.Round(time.Second).String()
+		}
+		fmt.Fprintf(w, "  time at --qps %g:  %s\n", o.qps, eta)
+	}
+	if list != nil {
+		fmt.Fprintf(w, "  listed in %s: %d (a JSONL manifest: review it, then run with --manifest %s)\n", o.list, list.n, quoteArgs([]string{o.list})[0])
 	}
 	if len(s.First) > 0 {
 		fmt.Fprintf(w, "first %d keys:\n", len(s.First))

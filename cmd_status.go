@@ -30,7 +30,7 @@ Examples:
 // statusSections lays out the flags of `wftrigger status` in its help.
 func statusSections() []helpSection {
 	return []helpSection{
-		{"Flags", []string{"report PATH", "wait", "interval D", "concurrency N", "qps R", "region REGION", "ci-endpoint URL"}},
+		{"Flags", []string{"report PATH", "wait", "interval D", "concurrency N", "qps R", "region REGION", "ci-endpoint URL", "credentials SOURCE"}},
 	}
 }
 
@@ -41,6 +41,7 @@ type statusOptions struct {
 	interval               time.Duration
 	concurrency            int
 	qps                    float64
+	credentials            string
 }
 
 // statusFlags defines the flags of `wftrigger status` into o.
@@ -52,7 +53,8 @@ func statusFlags(o *statusOptions) *flag.FlagSet {
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "look-ups in flight")
 	fs.Float64Var(&o.qps, "qps", runner.DefaultQPS, "ceiling on look-ups a second")
 	fs.StringVar(&o.region, "region", "", "by default the report's region")
-	fs.StringVar(&o.endpoint, "ci-endpoint", "", "by default https://BUCKET.ci.REGION.myqcloud.com from the report")
+	fs.StringVar(&o.endpoint, "ci-endpoint", "", "by default the report's, else https://BUCKET.ci.REGION.myqcloud.com")
+	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "auto, env, profile, oidc or cvm-role")
 	return fs
 }
 
@@ -65,23 +67,27 @@ func statusCommand(ctx context.Context, args []string, env environment) error {
 	if o.concurrency < 1 || o.qps <= 0 || o.interval <= 0 {
 		return usageError("--concurrency 16 --qps 50 --interval 30s", "--concurrency, --qps and --interval must be positive")
 	}
+	if err := checkCredentialsFlag(o.credentials); err != nil {
+		return err
+	}
 	h, err := report.ReadHeader(o.path)
 	meta := h.Meta
 	if err != nil {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run'"}
 	}
-	creds, err := tencent.CredentialsFromEnv(env.getenv)
+	creds, err := openCredentials(ctx, o.credentials, env, newLogger(env.stderr, "text"))
 	if err != nil {
-		return usageError("export TENCENTCLOUD_SECRET_ID=… TENCENTCLOUD_SECRET_KEY=… (a sub-account with ci:DescribeMediaWorkflowExecution)", "%v", err)
+		return err
 	}
 	region := or(o.region, meta.Region)
-	if o.endpoint == "" && region == "" {
+	endpoint := or(o.endpoint, meta.CIEndpoint)
+	if endpoint == "" && region == "" {
 		return usageError("--region ap-guangzhou", "the report names no region: give --region or --ci-endpoint")
 	}
 	client, err := tencent.NewClient(tencent.Config{
-		CIEndpoint:  or(o.endpoint, tencent.CIEndpoint(meta.Bucket, region)),
-		COSEndpoint: tencent.COSEndpoint(meta.Bucket, or(region, "ap-guangzhou")),
-		Credentials: creds,
+		CIEndpoint:  or(endpoint, tencent.CIEndpoint(meta.Bucket, region)),
+		COSEndpoint: or(meta.COSEndpoint, tencent.COSEndpoint(meta.Bucket, or(region, "ap-guangzhou"))),
+		Source:      creds,
 		UserAgent:   "wftrigger/" + version(),
 	})
 	if err != nil {

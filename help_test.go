@@ -18,6 +18,8 @@ func commandHelps() map[string]struct {
 		ro      runOptions
 		so      statusOptions
 		eo      emulatorOptions
+		rpo     reportOptions
+		co      cancelOptions
 		objects int
 		dir     string
 	)
@@ -37,6 +39,8 @@ func commandHelps() map[string]struct {
 	add("status", statusHead, statusFlags(&so), statusSections())
 	add("emulator", emulatorHead, emulatorFlags(&eo), emulatorSections())
 	add("demo", demoHead, demoFlags(&objects, &dir), demoSections())
+	add("report", reportHead, reportFlags(&rpo), reportSections())
+	add("cancel", cancelHead, cancelFlags(&co), cancelSections())
 	return out
 }
 
@@ -73,7 +77,7 @@ func TestHelpMatchesFlags(t *testing.T) {
 		})
 	}
 	// Every example command line, in every help, names only its command's flags.
-	examples := regexp.MustCompile(`(?m)^[ \t]+wftrigger (run|status|emulator|demo)\b((?:[^\n]*\\\n)*[^\n]*)`)
+	examples := regexp.MustCompile(`(?m)^[ \t]+wftrigger (run|status|emulator|demo|report|cancel)\b((?:[^\n]*\\\n)*[^\n]*)`)
 	for name, c := range cmds {
 		for _, help := range []string{c.help, mainUsage} {
 			for _, m := range examples.FindAllStringSubmatch(help, -1) {

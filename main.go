@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/wftrigger/wftrigger/tencent"
@@ -51,6 +52,10 @@ type environment struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// secrets are every credential handed out during the command (the
+	// environment's, and each refresh of temporary ones): redacted from
+	// stdout and stderr.
+	secrets *tencent.Secrets
 }
 
 // Exit statuses of the contract.
@@ -98,7 +103,9 @@ const mainUsage = `wftrigger backfills Tencent Cloud Infinite workflows over exi
 Usage:
   wftrigger run [flags]                  trigger the workflow for every object of a source
   wftrigger status --report PATH [--wait] record the execution state of triggered instances
+  wftrigger report --report PATH [flags] print a report's entries as JSONL, CSV or S3 Batch CSV
   wftrigger emulator [flags]             serve a local CI + COS emulator
+  wftrigger cancel --report PATH         cancel the server-side job of a server-side run
   wftrigger demo                         run a whole backfill against an in-process emulator
   wftrigger version                      print the version
 
@@ -120,19 +127,26 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	// Nothing any command prints can carry a secret of the environment's
 	// credentials, not even a server's echo of one in an error message.
-	creds, _ := tencent.CredentialsFromEnv(env.getenv)
-	env.stdout = &redactingWriter{w: env.stdout, redact: creds.Redact}
-	env.stderr = &redactingWriter{w: env.stderr, redact: creds.Redact}
+	env.secrets = tencent.NewSecrets()
+	if creds, err := tencent.CredentialsFromEnv(env.getenv); err == nil {
+		env.secrets.Add(creds)
+	}
+	env.stdout = &redactingWriter{w: env.stdout, redact: env.secrets.Redact}
+	env.stderr = &redactingWriter{w: env.stderr, redact: env.secrets.Redact}
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":
 		err = runCommand(ctx, rest, env)
 	case "status":
 		err = statusCommand(ctx, rest, env)
+	case "report":
+		err = reportCommand(ctx, rest, env)
 	case "emulator":
 		err = emulatorCommand(ctx, rest, env)
 	case "demo":
 		err = demoCommand(ctx, rest, env)
+	case "cancel":
+		err = cancelCommand(ctx, rest, env)
 	case "version":
 		fmt.Fprintln(env.stdout, "wftrigger", version())
 	case "-h", "-help", "--help", "help":
@@ -167,18 +181,52 @@ func exitStatus(err error, env environment) int {
 	return code
 }
 
-// version is the module version from the build info ("(devel)" in a checkout),
-// with the VCS revision when the build recorded one.
+// version is the module version from the build info, with the VCS revision
+// when the build recorded one: "v1.2.0" (go install …@v1.2.0),
+// "v0.0.0-20261201080000-11e2884c1a2b+dirty" (go build in a clone, Go 1.24
+// and later), or "devel 11e2884c1a2b (2026-12-01T08:00:00Z, modified)" for a
+// build that stamped the revision but no version.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"
 	}
+	return versionOf(info)
+}
+
+func versionOf(info *debug.BuildInfo) string {
 	v := info.Main.Version
+	devel := v == "" || v == "(devel)"
+	if devel {
+		v = "devel"
+	}
+	var rev, at string
+	modified := false
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" && !strings.Contains(v, rev) {
+		v += " " + rev
+	}
+	var details []string
+	if devel && at != "" {
+		details = append(details, at)
+	}
+	if modified && !strings.HasSuffix(v, "+dirty") {
+		details = append(details, "modified")
+	}
+	if len(details) > 0 {
+		v += " (" + strings.Join(details, ", ") + ")"
 	}
 	return v
 }

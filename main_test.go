@@ -119,6 +119,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("WORKFLOW", emulatorWorkflow)
 			env.Setenv("TENCENTCLOUD_SECRET_ID", emulatorSecretID)
 			env.Setenv("TENCENTCLOUD_SECRET_KEY", emulatorSecretKey)
+			env.Setenv("WFTRIGGER_METADATA_ENDPOINT", "http://127.0.0.1:1") // no CVM metadata service: refused at once
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

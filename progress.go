@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,7 @@ func startProgress(ctx context.Context, cfg progressConfig) func() time.Duration
 			select {
 			case <-ctx.Done():
 				if bar != nil {
+					bar.Describe(barDescription(cfg.counters))
 					_ = bar.Set64(finished(cfg.counters))
 					_ = bar.Finish()
 				}
@@ -85,6 +87,7 @@ func startProgress(ctx context.Context, cfg progressConfig) func() time.Duration
 					if cfg.total > 0 && n > cfg.total {
 						bar.ChangeMax64(n)
 					}
+					bar.Describe(barDescription(cfg.counters))
 					_ = bar.Set64(n)
 					continue
 				}
@@ -111,6 +114,26 @@ func startProgress(ctx context.Context, cfg progressConfig) func() time.Duration
 		})
 		return elapsed
 	}
+}
+
+// barDescription is the text before the bar: what is going on, and the
+// failures and retries so far, so that a run that fails is seen failing.
+func barDescription(c *runner.Counters) string {
+	d := "triggering"
+	var parts []string
+	if n := c.Failed.Load(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", n))
+	}
+	if n := c.Invalid.Load(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d invalid", n))
+	}
+	if n := c.Retries.Load(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, "retry", "retries")))
+	}
+	if len(parts) > 0 {
+		d += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return d
 }
 
 func isTerminal(w io.Writer) bool {

@@ -6,11 +6,18 @@
 //	POST /triggerworkflow            TriggerWorkflow (CI)
 //	GET  /workflowexecution          DescribeWorkflowExecutions (CI)
 //	GET  /workflowexecution/<runId>  DescribeWorkflowExecution (CI)
+//	POST /inventorytriggerjob        CreateInventoryTriggerJob (CI); GET lists,
+//	GET  /inventorytriggerjob/<id>   describes, PUT …/<id>?cancel cancels (jobs.go)
 //	GET  /                           GET Bucket, List Objects v1 (COS)
 //	GET  /<key>                      GET Object (COS); HEAD works too
 //
+// With Config.Issuer it also hands out temporary credentials, as a CVM
+// metadata service and STS do (see IssuerConfig), and accepts them until
+// they expire.
+//
 // So an object whose key is "triggerworkflow" or starts with
-// "workflowexecution" cannot be fetched from the emulator.
+// "workflowexecution" or "inventorytriggerjob" cannot be fetched from the
+// emulator.
 //
 // Every request must carry a valid q-sign Authorization header (the
 // signature-in-query form is not supported), checked by
@@ -37,6 +44,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +81,10 @@ type Config struct {
 	Seed int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Issuer, when its Role or RoleARN is set, serves temporary
+	// credentials (metadata service, STS) and accepts them until they
+	// expire.
+	Issuer IssuerConfig
 	// Auth is how CI requests that fail authentication are answered
 	// (default AuthCOS).
 	Auth AuthStyle
@@ -100,9 +112,11 @@ type Faults struct {
 	ReplyDelay time.Duration
 }
 
-// Trigger is one accepted TriggerWorkflow call.
+// Trigger is one workflow instance: an accepted TriggerWorkflow call, or
+// an execution created by an inventory trigger job (JobID set).
 type Trigger struct {
 	WorkflowID, Key, Name, InstanceID string
+	JobID                             string
 	At                                time.Time
 }
 
@@ -146,6 +160,8 @@ type Server struct {
 
 	exec    execStore
 	objects objectStore
+	jobs    jobStore
+	temp    tempStore // minted temporary credentials
 
 	srvMu sync.Mutex
 	srv   *http.Server
@@ -163,6 +179,7 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.verifier.temp = &s.temp
 	for _, w := range cfg.Workflows {
 		s.workflows[w] = w
 	}
@@ -244,6 +261,7 @@ const (
 	routeExecGet
 	routeList
 	routeObject
+	routeJobs
 	routeNotFound
 )
 
@@ -255,6 +273,8 @@ func classify(path string) (route, service) {
 		return routeExecList, serviceCI
 	case len(path) > len("/workflowexecution/") && path[:len("/workflowexecution/")] == "/workflowexecution/":
 		return routeExecGet, serviceCI
+	case path == "/inventorytriggerjob" || strings.HasPrefix(path, "/inventorytriggerjob/") && len(path) > len("/inventorytriggerjob/"):
+		return routeJobs, serviceCI
 	case path == "/":
 		return routeList, serviceCOS
 	case len(path) > 1 && path[0] == '/':
@@ -266,6 +286,9 @@ func classify(path string) (route, service) {
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
+	if s.serveIssuer(w, r) {
+		return
+	}
 	rt, svc := classify(r.URL.Path)
 	rid := s.newRequestID()
 
@@ -280,6 +303,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, svc, rid, s.authError(svc, aerr))
 		return
 	}
+	s.advanceJobs(s.now())
 
 	switch rt {
 	case routeTrigger:
@@ -312,6 +336,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveObject(w, r, rid)
+	case routeJobs:
+		s.serveJobs(w, r, rid, pairs, auth)
 	default:
 		s.writeError(w, r, svc, rid, &apiError{http.StatusNotFound, "ResourceNotFound", "no such resource"})
 	}

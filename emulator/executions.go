@@ -15,6 +15,7 @@ type instance struct {
 	workflowID string
 	key        string
 	name       string
+	jobID      string // the inventory trigger job that created it, "" for a trigger
 	at         time.Time
 }
 
@@ -78,7 +79,7 @@ func (s *Server) Triggers() []Trigger {
 	s.exec.mu.Unlock()
 	out := make([]Trigger, len(all))
 	for i, in := range all {
-		out[i] = Trigger{WorkflowID: in.workflowID, Key: in.key, Name: in.name, InstanceID: s.runID(in), At: in.at}
+		out[i] = Trigger{WorkflowID: in.workflowID, Key: in.key, Name: in.name, InstanceID: s.runID(in), JobID: in.jobID, At: in.at}
 	}
 	return out
 }
@@ -293,6 +294,9 @@ func (s *Server) serveExecutions(w http.ResponseWriter, r *http.Request, rid str
 		list = s.exec.byWorkflow[wf]
 	}
 	s.exec.mu.Unlock()
+	if jobID, _ := queryGet(pairs, "jobId"); jobID != "" {
+		list = s.jobExecutions(jobID, wf, name)
+	}
 
 	// The scan position (an index into list) is the opaque nextToken.
 	pos, step := 0, 1

@@ -206,6 +206,7 @@ type verifier struct {
 	secretID     string
 	secretKey    string
 	sessionToken string
+	temp         *tempStore // temporary credentials accepted too; nil for none
 	// signKey caches the SignKey of the most recent KeyTime: clients sign
 	// many requests a second with the same KeyTime.
 	signKey atomic.Pointer[signKeyEntry]
@@ -213,9 +214,10 @@ type verifier struct {
 }
 
 type signKeyEntry struct {
-	keyTime string
-	key     [40]byte
-	macs    sync.Pool // of *keyedMAC
+	keyTime   string
+	secretKey string
+	key       [40]byte
+	macs      sync.Pool // of *keyedMAC
 }
 
 // keyedMAC is an HMAC-SHA1 keyed with a SignKey, with room for its sum.
@@ -253,8 +255,17 @@ func (v *verifier) check(r *http.Request, pairs []pair, now time.Time) (authFiel
 	if !ok {
 		return f, errAccessDenied("malformed Authorization header")
 	}
+	secretKey, sessionToken := v.secretKey, v.sessionToken
 	if f.ak != v.secretID {
-		return f, &apiError{http.StatusForbidden, "InvalidAccessKeyId", "the access key id in q-ak does not exist"}
+		t, ok := v.temp.lookup(f.ak)
+		if !ok {
+			return f, &apiError{http.StatusForbidden, "InvalidAccessKeyId", "the access key id in q-ak does not exist"}
+		}
+		if !now.Before(t.expires) {
+			v.temp.expired.Add(1)
+			return f, &apiError{http.StatusBadRequest, "ExpiredToken", "The provided token has expired."}
+		}
+		secretKey, sessionToken = t.key, t.token
 	}
 	if t := now.Unix(); t < f.signStart || t > f.signEnd {
 		return f, errAccessDenied("Request has expired")
@@ -262,9 +273,9 @@ func (v *verifier) check(r *http.Request, pairs []pair, now time.Time) (authFiel
 	if !listHas(f.headerList, "host") {
 		return f, errAccessDenied("the host header must be signed")
 	}
-	if v.sessionToken != "" {
+	if sessionToken != "" {
 		tok := r.Header["X-Cos-Security-Token"]
-		if len(tok) != 1 || subtle.ConstantTimeCompare([]byte(tok[0]), []byte(v.sessionToken)) != 1 ||
+		if len(tok) != 1 || subtle.ConstantTimeCompare([]byte(tok[0]), []byte(sessionToken)) != 1 ||
 			!listHas(f.headerList, "x-cos-security-token") {
 			return f, errAccessDenied("invalid security token")
 		}
@@ -298,7 +309,7 @@ func (v *verifier) check(r *http.Request, pairs []pair, now time.Time) (authFiel
 	buf = hex.AppendEncode(buf, httpHash[:])
 	buf = append(buf, '\n')
 
-	e := v.signKeyFor(f.keyTime)
+	e := v.signKeyFor(secretKey, f.keyTime)
 	mac := e.macs.Get().(*keyedMAC)
 	mac.h.Reset()
 	mac.h.Write(buf)
@@ -313,15 +324,16 @@ func (v *verifier) check(r *http.Request, pairs []pair, now time.Time) (authFiel
 	return f, nil
 }
 
-// signKeyFor returns the SignKey hex(HMAC-SHA1(SecretKey, keyTime)) with
-// a pool of HMACs keyed by it, cached for the last keyTime seen.
-func (v *verifier) signKeyFor(keyTime string) *signKeyEntry {
-	if e := v.signKey.Load(); e != nil && e.keyTime == keyTime {
+// signKeyFor returns the SignKey hex(HMAC-SHA1(secretKey, keyTime)) with
+// a pool of HMACs keyed by it, cached for the last secret key and keyTime
+// seen.
+func (v *verifier) signKeyFor(secretKey, keyTime string) *signKeyEntry {
+	if e := v.signKey.Load(); e != nil && e.keyTime == keyTime && e.secretKey == secretKey {
 		return e
 	}
-	mac := hmac.New(sha1.New, []byte(v.secretKey))
+	mac := hmac.New(sha1.New, []byte(secretKey))
 	mac.Write([]byte(keyTime))
-	e := &signKeyEntry{keyTime: keyTime}
+	e := &signKeyEntry{keyTime: keyTime, secretKey: secretKey}
 	hex.Encode(e.key[:], mac.Sum(nil))
 	e.macs.New = func() any { return &keyedMAC{h: hmac.New(sha1.New, e.key[:])} }
 	v.signKey.Store(e)

@@ -46,10 +46,13 @@ func TestCSV(t *testing.T) {
 		{"unterminated quote in a later field", "key,n\na,\"x\ny\nz\n", `L2 "" !BadCSV`},
 		{"unterminated quote opened on a later line", "key,n\na,\"x\ny\",\"z\nw\n", `L3 "" !BadCSV`},
 		{"unterminated quote at EOF", "\"a", `L1 "" !BadCSV`},
-		{"blank lines", "a\n\nb\n\n\n", `L1 "a"; L2 "" !EmptyKey; L3 "b"`},
-		{"blank CRLF lines", "a\r\n\r\nb\r\n\r\n", `L1 "a"; L2 "" !EmptyKey; L3 "b"`},
-		{"blank lines before the first key", "\n\na\n", `L1 "" !EmptyKey; L2 "" !EmptyKey; L3 "a"`},
-		{"blank lines in a header file", "key\n\na\n", `L2 "" !EmptyKey; L3 "a"`},
+		{"blank lines", "a\n\nb\n\n\n", `L1 "a"; L3 "b"`},
+		{"blank CRLF lines", "a\r\n\r\nb\r\n\r\n", `L1 "a"; L3 "b"`},
+		{"blank lines before the first key", "\n\na\n", `L3 "a"`},
+		{"blank lines around a bad row", "a\n\n\"x\"y\n\nb\n", `L1 "a"; L3 "" !BadCSV; L5 "b"`},
+		{"blank line inside a quoted key", "\"a\n\nb\"\n\nc\n", `L1 "a\n\nb" !InvalidChar; L5 "c"`},
+		{"blank lines in a header file", "key\n\na\n", `L3 "a"`},
+		{"blank lines in a bucket,key file", "b,k1\n\nb,k%202\n", `L1 "k1"; L3 "k 2"`},
 		{"comma-only row", "key,name\n,\n", `L2 "" !EmptyKey`},
 		{"invalid keys", "/a\n\\b\nc\x1bd\n" + long + "\n\xffx\n", `L1 "/a" !LeadingSlash; L2 "\\b" !LeadingBackslash; L3 "c\x1bd" !InvalidChar; L4 "` + long + `" !KeyTooLong; L5 "` + "\uFFFDx" + `" !InvalidUTF8`},
 		{"key of 850 bytes", strings.Repeat("k", MaxKeyLen) + "\n", `L1 "` + strings.Repeat("k", MaxKeyLen) + `"`},
@@ -68,7 +71,7 @@ func TestCSVInvalidMessages(t *testing.T) {
 		{"bare quote", "key\na\"b\n", `manifest objects.csv line 2: bare " in unquoted field`, ""},
 		{"unterminated", "key\n\"a\nb\n", "manifest objects.csv line 2: quoted field opened on this line is never closed; the rest of the file is one invalid entry", ""},
 		{"bad encoding", "b,%zz\n", `manifest objects.csv line 1: key "%zz" is not validly URL-encoded`, ""},
-		{"blank line", "a\n\nb\n", "manifest objects.csv line 2: empty key (empty line)", ""},
+		{"after a blank line", "a\n\n\"\"\n", "manifest objects.csv line 3: empty key", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

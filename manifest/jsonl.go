@@ -2,8 +2,10 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"io"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -12,11 +14,15 @@ import (
 // skipped (they still count as lines).
 type jsonlReader struct{ lines }
 
-// jsonlRow is one JSONL object. The key is kept raw and unquoted by
+// jsonlRow is one JSONL object; other fields (those of a line of
+// `wftrigger report`, say) are ignored. The key is kept raw and unquoted by
 // unquoteRaw, so that invalid UTF-8 in it is reported instead of silently
-// replaced by the JSON decoder.
+// replaced by the JSON decoder. KeyHex, as a report writes it for a key
+// that is not valid UTF-8 (whose "key" then holds U+FFFD in place of the
+// bad bytes), gives back the key's exact bytes.
 type jsonlRow struct {
 	Key        json.RawMessage `json:"key"`
+	KeyHex     *string         `json:"keyHex"`
 	WorkflowID *string         `json:"workflowId"`
 	Name       *string         `json:"name"`
 }
@@ -43,14 +49,13 @@ func (r *jsonlReader) read() (row Row, blank, ok bool) {
 }
 
 func (r *jsonlReader) parse(b []byte) Row {
-	var raw []byte
-	var wf, name string
+	var key, wf, name string
 	switch b[0] {
 	case '"':
 		if !json.Valid(b) {
 			return invalidRow(r.label, r.line, CodeBadJSON, "not valid JSON")
 		}
-		raw = b
+		key = unquoteRaw(b)
 	case '{':
 		var o jsonlRow
 		if err := json.Unmarshal(b, &o); err != nil {
@@ -59,7 +64,14 @@ func (r *jsonlReader) parse(b []byte) Row {
 		if len(o.Key) == 0 || o.Key[0] != '"' {
 			return invalidRow(r.label, r.line, CodeBadJSON, `no string "key"`)
 		}
-		raw = o.Key
+		key = unquoteRaw(o.Key)
+		if o.KeyHex != nil {
+			exact, err := hex.DecodeString(*o.KeyHex)
+			if err != nil || strings.ToValidUTF8(string(exact), "\uFFFD") != key {
+				return invalidRow(r.label, r.line, CodeBadJSON, `"keyHex" is not the hex of "key"`)
+			}
+			key = string(exact)
+		}
 		if o.WorkflowID != nil {
 			wf = *o.WorkflowID
 		}
@@ -69,7 +81,7 @@ func (r *jsonlReader) parse(b []byte) Row {
 	default:
 		return invalidRow(r.label, r.line, CodeBadJSON, "not a JSON object or string")
 	}
-	return rowFor(r.label, r.line, unquoteRaw(raw), wf, name)
+	return rowFor(r.label, r.line, key, wf, name)
 }
 
 // unquoteRaw decodes a JSON string literal that json.Valid accepted, keeping

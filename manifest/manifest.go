@@ -54,7 +54,8 @@ const sniffSize = 4 << 10
 // of its format at all (a bad gzip header, NUL bytes in the first 4 KiB of
 // a CSV, JSONL or text file, a JSONL file whose first line is neither a JSON
 // object nor a JSON string, an inventory manifest without files, fileSchema
-// or Key column) is an error, returned before any row.
+// or Key column, or whose first data file is missing or differs from the
+// manifest's size or md5) is an error, returned before any row.
 func Open(ctx context.Context, path string, opts Options) (Source, error) {
 	label := "manifest " + path
 	if path == "-" {
@@ -68,13 +69,14 @@ func Open(ctx context.Context, path string, opts Options) (Source, error) {
 }
 
 func open(ctx context.Context, path, label string, opts Options) (Source, error) {
-	format, err := FormatOf(path, opts.Format)
-	if err != nil {
-		return nil, err
+	format, formatErr := FormatOf(path, opts.Format)
+	bucket, key, isCOS := ParseCOSURL(path)
+	if formatErr != nil && (path == "-" || isCOS) {
+		return nil, formatErr
 	}
 	var raw io.Reader
 	var closers multiCloser
-	switch bucket, key, isCOS := ParseCOSURL(path); {
+	switch {
 	case path == "-":
 		if format == FormatInventory {
 			return nil, errors.New("an inventory manifest.json cannot be read from standard input: its data files are found beside it")
@@ -99,7 +101,7 @@ func open(ctx context.Context, path, label string, opts Options) (Source, error)
 		}
 		raw, closers = f, append(closers, f)
 	}
-	src, err := openReader(raw, path, label, format, opts)
+	src, err := openReader(raw, path, label, format, formatErr, opts)
 	if err != nil {
 		closers.Close()
 		return nil, err
@@ -109,13 +111,19 @@ func open(ctx context.Context, path, label string, opts Options) (Source, error)
 		s.closer = append(multiCloser{s.closer}, closers...)
 	case *inventory:
 		closers.Close() // the manifest has been read
+		if err := s.start(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return src, nil
 }
 
-// openReader decompresses raw when it is gzip, checks that it is of format,
-// and returns its Source, with the gzip reader as the Source's closer.
-func openReader(raw io.Reader, path, label, format string, opts Options) (Source, error) {
+// openReader decompresses raw when it is gzip, checks that it is not a
+// wftrigger report and that it is of format (formatErr says why the format
+// is unknown), and returns its Source, with the gzip reader as the Source's
+// closer.
+func openReader(raw io.Reader, path, label, format string, formatErr error, opts Options) (Source, error) {
 	br := bufio.NewReaderSize(raw, chunkSize)
 	var closer io.Closer
 	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
@@ -130,6 +138,12 @@ func openReader(raw io.Reader, path, label, format string, opts Options) (Source
 	head, err := br.Peek(chunkSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, fmt.Errorf("read: %w", err)
+	}
+	if err := sniffReport(head); err != nil {
+		return nil, err
+	}
+	if formatErr != nil {
+		return nil, formatErr
 	}
 	if format == FormatInventory {
 		dir := ""
@@ -181,6 +195,50 @@ func sniffJSONL(head []byte, _ bool) error {
 		return nil
 	}
 	return nil
+}
+
+// ErrReport is the error of a manifest that is a wftrigger report or the
+// journal of one: read as rows, it would trigger again objects that
+// already succeeded. `wftrigger report` writes a report's entries as a
+// manifest.
+var ErrReport = errors.New("a wftrigger report, not a manifest")
+
+// ErrJournal is the error of a manifest that is the journal of a wftrigger
+// report; errors.Is(err, ErrReport) holds for it too.
+var ErrJournal = fmt.Errorf("the journal of %w", ErrReport)
+
+// sniffReport returns ErrReport when head, the start of a file, is a
+// wftrigger report (a JSON object whose first field is a numeric "version",
+// with "bucket" and "summary" or "objects" after it) or ErrJournal when it
+// is a report's journal (a first line that is a JSON object whose first
+// field is a numeric "journal"). Rows of a manifest begin with "key".
+func sniffReport(head []byte) error {
+	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	if len(head) == 0 || head[0] != '{' {
+		return nil
+	}
+	switch {
+	case numericField(head[1:], "journal"):
+		return ErrJournal
+	case numericField(head[1:], "version") && bytes.Contains(head, []byte(`"bucket"`)) &&
+		(bytes.Contains(head, []byte(`"summary"`)) || bytes.Contains(head, []byte(`"objects"`))):
+		return ErrReport
+	}
+	return nil
+}
+
+// numericField reports whether b, after white space, is the field name,
+// a colon and a digit.
+func numericField(b []byte, name string) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	b, ok := bytes.CutPrefix(b, []byte(`"`+name+`"`))
+	if !ok {
+		return false
+	}
+	b, ok = bytes.CutPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte(":"))
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return ok && len(b) > 0 && '0' <= b[0] && b[0] <= '9'
 }
 
 // FormatOf returns the format named by flag, or else the one of path's

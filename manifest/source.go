@@ -15,18 +15,13 @@ type rowReader interface {
 	readErr() error
 }
 
-// fileSource is the Source of a manifest file. Empty lines are invalid
-// EmptyKey rows, except those at the very end of the file, which are
-// dropped: a file ending in "\n\n" is not a manifest with an empty key.
+// fileSource is the Source of a manifest file. Empty lines are skipped in
+// every format (they still count as lines, so line numbers stay physical):
+// a blank line is a gap in the list, not an object with an empty key.
 type fileSource struct {
 	label  string
 	rd     rowReader
 	closer io.Closer
-
-	blanks    int // empty lines seen and not yet emitted
-	blankLine int // line of the first of them
-	held      Row // the row that followed them
-	hasHeld   bool
 }
 
 func newFileSource(label string, rd rowReader, closer io.Closer) *fileSource {
@@ -41,16 +36,6 @@ func (s *fileSource) Next(ctx context.Context) (Row, error) {
 	if err := ctx.Err(); err != nil {
 		return Row{}, err
 	}
-	if s.hasHeld {
-		if s.blanks > 0 {
-			line := s.blankLine
-			s.blankLine++
-			s.blanks--
-			return invalidRow(s.label, line, CodeEmptyKey, "empty key (empty line)"), nil
-		}
-		s.hasHeld = false
-		return s.held, nil
-	}
 	for {
 		row, blank, ok := s.rd.read()
 		if !ok {
@@ -59,18 +44,9 @@ func (s *fileSource) Next(ctx context.Context) (Row, error) {
 			}
 			return Row{}, io.EOF
 		}
-		if blank {
-			if s.blanks == 0 {
-				s.blankLine = row.Line
-			}
-			s.blanks++
-			continue
-		}
-		if s.blanks == 0 {
+		if !blank {
 			return row, nil
 		}
-		s.held, s.hasHeld = row, true
-		return s.Next(ctx)
 	}
 }
 

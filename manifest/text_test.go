@@ -12,9 +12,11 @@ func TestText(t *testing.T) {
 		{"CRLF", "a\r\nb\r\n", `L1 "a"; L2 "b"`},
 		{"only one CR stripped", "a\r\r\n", `L1 "a\r" !InvalidChar`},
 		{"no final newline", "a\nb", `L1 "a"; L2 "b"`},
-		{"blank line", "a\n\nb\n", `L1 "a"; L2 "" !EmptyKey; L3 "b"`},
+		{"blank line", "a\n\nb\n", `L1 "a"; L3 "b"`},
 		{"trailing blank lines", "a\n\n\r\n\n", `L1 "a"`},
-		{"blank first line", "\na\n", `L1 "" !EmptyKey; L2 "a"`},
+		{"blank first line", "\na\n", `L2 "a"`},
+		{"blank CRLF lines", "\r\na\r\n\r\n\r\nb\r\n", `L2 "a"; L5 "b"`},
+		{"a space is a key", "a\n \nb\n", `L1 "a"; L2 " "; L3 "b"`},
 		{"spaces are a key", "a\n \n", `L1 "a"; L2 " "`},
 		{"BOM", "\xEF\xBB\xBFa\n", `L1 "a"`},
 		{"commas and quotes kept", "a,b\n\"c\"\n", `L1 "a,b"; L2 "\"c\""`},
@@ -34,7 +36,7 @@ func TestTextLongLine(t *testing.T) {
 func TestTextChunkBoundaries(t *testing.T) {
 	in := "ab\r\n\r\ncd\r\n"
 	rows := readAll(t, NewText(&oneByteReader{s: in}, "t.txt"))
-	if got, want := briefs(rows), `L1 "ab"; L2 "" !EmptyKey; L3 "cd"`; got != want {
+	if got, want := briefs(rows), `L1 "ab"; L3 "cd"`; got != want {
 		t.Errorf("read(%q) = %s, want %s", in, got, want)
 	}
 }

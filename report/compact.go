@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // badRecordError is a record that cannot be read.
@@ -54,6 +56,12 @@ func (r *Report) Compact() error {
 func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) error {
 	hdr := Header{Meta: r.meta, Summary: snap.summary}
 	hdr.FinishedAt = finished
+	r.mu.Lock()
+	if r.job != nil {
+		j := *r.job
+		hdr.Job = &j
+	}
+	r.mu.Unlock()
 	var (
 		seq     uint64
 		emitted int
@@ -63,6 +71,9 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 		writeHeader(w, &hdr)
 		ow := &objectWriter{w: w}
 		emit := func(raw []byte) error {
+			if _, ok, _ := jobLine(raw); ok {
+				return nil // in the header
+			}
 			s := seq
 			seq++
 			if s >= snap.seq {
@@ -98,7 +109,7 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			return ow.write(raw)
 		}
 		if r.orig != nil && r.origSize > 0 {
-			_, err := readReport(bufio.NewReaderSize(io.NewSectionReader(r.orig, 0, r.origSize), 256<<10), nil, emit)
+			_, err := readReport(io.NewSectionReader(r.orig, 0, r.origSize), nil, emit)
 			if err != nil {
 				return fmt.Errorf("report %s (as it was at the start of the run): %w", r.path, err)
 			}
@@ -132,22 +143,34 @@ func writeHeader(w *bufio.Writer, h *Header) {
 	b = append(b, "{\n  \"version\": "...)
 	b = strconv.AppendInt(b, int64(h.Version), 10)
 	b = append(b, ",\n  \"bucket\": "...)
-	b = appendJSONString(b, h.Bucket)
+	b = jsontext.AppendString(b, h.Bucket)
 	if h.Region != "" {
 		b = append(b, ",\n  \"region\": "...)
-		b = appendJSONString(b, h.Region)
+		b = jsontext.AppendString(b, h.Region)
 	}
 	if h.WorkflowID != "" {
 		b = append(b, ",\n  \"workflowId\": "...)
-		b = appendJSONString(b, h.WorkflowID)
+		b = jsontext.AppendString(b, h.WorkflowID)
 	}
 	b = append(b, ",\n  \"source\": "...)
-	b = appendJSONString(b, h.Source)
+	b = jsontext.AppendString(b, h.Source)
 	b = append(b, ",\n  \"startedAt\": "...)
-	b = appendTime(b, h.StartedAt)
+	b = jsontext.AppendTime(b, h.StartedAt)
 	if !h.FinishedAt.IsZero() {
 		b = append(b, ",\n  \"finishedAt\": "...)
-		b = appendTime(b, h.FinishedAt)
+		b = jsontext.AppendTime(b, h.FinishedAt)
+	}
+	if h.CIEndpoint != "" {
+		b = append(b, ",\n  \"ciEndpoint\": "...)
+		b = jsontext.AppendString(b, h.CIEndpoint)
+	}
+	if h.COSEndpoint != "" {
+		b = append(b, ",\n  \"cosEndpoint\": "...)
+		b = jsontext.AppendString(b, h.COSEndpoint)
+	}
+	if h.Job != nil {
+		b = append(b, ",\n  \"job\": "...)
+		b = appendJob(b, h.Job)
 	}
 	s := &h.Summary
 	b = fmt.Appendf(b, ",\n  \"summary\": {\"total\": %d, \"succeeded\": %d, \"failed\": %d, \"invalid\": %d, \"duplicates\": %d}",
@@ -229,13 +252,20 @@ var errStop = errors.New("stop")
 // meanwhile (a *LockedError if a run holds it). The journal of a run that
 // did not finish is first folded into the report.
 func Rewrite(path string, fn func(*Entry) error) error {
-	lf, err := lockFile(path, time.Now())
+	path, err := resolveFor(path, true)
 	if err != nil {
 		return err
 	}
-	defer unlockFile(lf)
+	h, err := acquire(path, time.Now(), false)
+	if err != nil {
+		return err
+	}
+	defer h.release()
+	if err := removeStale(path); err != nil {
+		return err
+	}
 	if exists(path + ".journal") {
-		if err := fold(path); err != nil {
+		if err := fold(path, h); err != nil {
 			return err
 		}
 	}
@@ -254,7 +284,7 @@ func Rewrite(path string, fn func(*Entry) error) error {
 			ow = &objectWriter{w: w}
 			return nil
 		}
-		_, err := readReport(bufio.NewReaderSize(f, 256<<10), onHeader, func(raw []byte) error {
+		_, err := readReport(f, onHeader, func(raw []byte) error {
 			var e Entry
 			if err := json.Unmarshal(raw, &e); err != nil {
 				return err
@@ -266,27 +296,29 @@ func Rewrite(path string, fn func(*Entry) error) error {
 			return ow.write(buf)
 		})
 		if err != nil {
-			return fmt.Errorf("report %s: %w", path, err)
+			return reportError(path, f, err)
 		}
 		return ow.close()
 	})
 }
 
-// fold writes the report at path (whose lock is held) with the journal a
-// run left beside it, and removes the journal.
-func fold(path string) error {
+// fold writes the report at path (whose locks h are held) with the journal
+// a run left beside it, and removes the journal.
+func fold(path string, h *held) error {
 	var meta Meta
 	f, err := os.Open(path)
 	switch {
 	case err == nil:
-		_, err = readReport(bufio.NewReader(f), func(h Header) error {
+		_, err = readReport(f, func(h Header) error {
 			meta = h.Meta
 			return errStop
 		}, nil)
-		f.Close()
 		if err != nil && !errors.Is(err, errStop) {
-			return fmt.Errorf("report %s: %w", path, err)
+			err = reportError(path, f, err)
+			f.Close()
+			return err
 		}
+		f.Close()
 	case errors.Is(err, fs.ErrNotExist):
 		jf, err := os.Open(path + ".journal")
 		if err != nil {
@@ -298,28 +330,37 @@ func fold(path string) error {
 		}, nil)
 		jf.Close()
 		if err != nil && !errors.Is(err, errStop) {
+			var le *lineError
+			if errors.As(err, &le) {
+				return &CorruptError{Path: path + ".journal", Line: le.line, Reason: le.err.Error()}
+			}
 			return fmt.Errorf("journal %s.journal: %w", path, err)
+		}
+		if meta.Bucket == "" && meta.StartedAt.IsZero() {
+			// An empty journal and no report: nothing to fold.
+			return os.Remove(path + ".journal")
 		}
 	default:
 		return fmt.Errorf("report %s: %w", path, err)
 	}
-	r, err := openLocked(Options{Path: path, Meta: meta}, time.Now, nil)
+	r, err := openLocked(Options{Path: path, Meta: meta}, time.Now, h)
 	if err != nil {
 		return err
 	}
+	r.borrowed = true // the locks stay Rewrite's
 	return r.Close(meta.FinishedAt, false)
 }
 
 // Scan reads the report at path, streaming, and calls fn with every entry
 // in order; it returns the report's header. It neither takes the lock nor
-// reads the journal.
+// reads the journal (ScanLive does).
 func Scan(path string, fn func(Entry) error) (Header, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Header{}, fmt.Errorf("report %s: %w", path, err)
 	}
 	defer f.Close()
-	h, err := readReport(bufio.NewReaderSize(f, 256<<10), nil, func(raw []byte) error {
+	h, err := readReport(f, nil, func(raw []byte) error {
 		var e Entry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return err
@@ -330,6 +371,10 @@ func Scan(path string, fn func(Entry) error) (Header, error) {
 		return fn(e)
 	})
 	if err != nil {
+		var oe *offsetError
+		if errors.As(err, &oe) {
+			err = oe.err
+		}
 		return h, fmt.Errorf("report %s: %w", path, err)
 	}
 	return h, nil

@@ -29,6 +29,10 @@ func TestAppendEntry(t *testing.T) {
 		{"execution without tasks", Entry{Key: "k", Status: Succeeded, Execution: &Execution{State: "Running"}}},
 		{"escapes", Entry{Key: "q\"b\\s/\b\f\n\r\t\x00\x1f\x7f<>&\u2028\u2029é世😀", Status: Succeeded}},
 		{"invalid utf-8", Entry{Key: "a\xffb\xc3\x28\xe2\x82", Status: Invalid, Error: &Error{Message: "\xed\xa0\x80"}}},
+		{"history", Entry{Key: "k", Status: Succeeded, InstanceID: "i3", History: []Instance{
+			{InstanceID: "i1", RequestID: "r1", Execution: &Execution{State: "Failed", CheckedAt: d}},
+			{InstanceID: "i2"},
+		}}},
 		{"negative", Entry{Key: "k", Status: Failed, Attempts: -1, Line: -2, Error: &Error{HTTPStatus: -3}}},
 	}
 	for _, tt := range tests {
@@ -44,6 +48,24 @@ func TestAppendEntry(t *testing.T) {
 				t.Errorf("appendEntry(%+v) =\n%s want\n%s", tt.e, got, want.String())
 			}
 		})
+	}
+}
+
+func TestAppendJob(t *testing.T) {
+	d := time.Date(2026, 11, 27, 1, 2, 3, 0, time.UTC)
+	for _, j := range []Job{{Name: "n"}, {Name: "n\"x", ID: "j1", State: "Running", SubmittedAt: d, Message: "m"}} {
+		want, err := json.Marshal(struct {
+			Job *Job `json:"job"`
+		}{&j})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJobLine(nil, &j); string(got) != string(want) {
+			t.Errorf("appendJobLine(%+v) = %s, want %s", j, got, want)
+		}
+		if back, ok, err := jobLine(want); !ok || err != nil || back != j {
+			t.Errorf("jobLine(%s) = %+v, %v, %v", want, back, ok, err)
+		}
 	}
 }
 

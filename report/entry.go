@@ -30,7 +30,21 @@ type Entry struct {
 	DispatchedAt *time.Time `json:"dispatchedAt,omitempty"` // when the first uncertain call was sent
 	Recovered    bool       `json:"recovered,omitempty"`    // succeeded: found in the execution list, not triggered again
 	Execution    *Execution `json:"execution,omitempty"`
+	History      []Instance `json:"history,omitempty"` // the earlier instances of an object triggered again (RetryFailedExecutions)
 }
+
+// Instance is an earlier workflow instance of an object that was triggered
+// again because its execution failed: the entry's history, oldest first.
+// In JSON: {"instanceId": "...", "requestId": "...", "execution": {...}}.
+type Instance struct {
+	InstanceID string     `json:"instanceId"`
+	RequestID  string     `json:"requestId,omitempty"`
+	Execution  *Execution `json:"execution,omitempty"`
+}
+
+// ExecutionFailed is the execution state of a workflow instance that
+// failed: the state RetryFailedExecutions triggers again.
+const ExecutionFailed = "Failed"
 
 // Error is why an object failed or is invalid.
 type Error struct {
@@ -74,6 +88,28 @@ type Meta struct {
 	Source     string    `json:"source"`
 	StartedAt  time.Time `json:"startedAt"`
 	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	// CIEndpoint and COSEndpoint are the --ci-endpoint and --cos-endpoint
+	// the run was given ("" when it used the default hosts): status,
+	// report and cancel use them.
+	CIEndpoint  string `json:"ciEndpoint,omitempty"`
+	COSEndpoint string `json:"cosEndpoint,omitempty"`
+}
+
+// Job is the server-side job of a --server-side run (a CI inventory
+// trigger job), kept in the journal and in the report so that a rerun
+// finds it: in the report, the top-level field
+//
+//	"job": {"name": "wftrigger-…", "id": "…", "state": "Running", "submittedAt": "2026-11-27T01:00:00Z"}
+//
+// before "objects". A Job without ID is an intent: the run was about to
+// submit it (and may have); the rerun looks it up by name before
+// submitting again.
+type Job struct {
+	Name        string    `json:"name"`                 // the job's name, derived from the report
+	ID          string    `json:"id,omitempty"`         // CI's JobId, once CI answered
+	State       string    `json:"state,omitempty"`      // the last known state: Submitted, Running, Success, Failed, Pause, Cancel
+	SubmittedAt time.Time `json:"submittedAt,omitzero"` // when the create call was (about to be) sent
+	Message     string    `json:"message,omitempty"`    // what the last look-up or cancel said, if anything
 }
 
 // PriorState is what earlier runs (and this one) know of an object.

@@ -33,6 +33,14 @@ func FuzzJournal(f *testing.F) {
 			if errors.As(err, &le) {
 				t.Fatalf("Open = %v", err)
 			}
+			// A journal is refused only with a typed reason.
+			var (
+				ce *CorruptError
+				me *MismatchError
+			)
+			if !errors.As(err, &ce) && !errors.As(err, &me) {
+				t.Fatalf("Open = %v, want a *CorruptError or a *MismatchError", err)
+			}
 			return
 		}
 		r.Admit("", "a")

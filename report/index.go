@@ -5,6 +5,10 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wftrigger/wftrigger/report/internal/offheap"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // The index remembers, for every object of the report, the journal and this
@@ -19,7 +23,7 @@ import (
 // by the pair.
 //
 // The value packs, from the low bits: seq (32 bits), the state (3 bits), the
-// seen-this-run bit and h2 (28 bits). In the table (see table.go) a key takes
+// seen-this-run bit and h2 (28 bits). In the table (package offheap) a key takes
 // 19 to 25 bytes: 10M keys about 220 MB, 1M keys 22 MB; see TestIndexMemory.
 
 // state is what the latest record of a key says.
@@ -67,7 +71,7 @@ func isUncertain(st state) bool { return st == stUncertain || st == stDispatched
 // index is the in-memory map of every known key. It is guarded by Report.mu.
 type index struct {
 	seed1, seed2 maphash.Seed
-	t            table
+	t            offheap.Table
 	ovf          map[hkey]uint64 // keys whose h1 is taken by a key with another h2
 	counts       [nStates]int    // entries by state
 	// invalidUnseen counts invalid entries whose line was not recorded again
@@ -91,10 +95,10 @@ func newIndex() *index {
 // replaced by U+FFFD), so that it is found again when read back.
 func (x *index) keyHash(workflowID, key string) hkey {
 	if !utf8.ValidString(key) {
-		key = jsonString(key)
+		key = jsontext.ReplaceInvalid(key)
 	}
 	if !utf8.ValidString(workflowID) {
-		workflowID = jsonString(workflowID)
+		workflowID = jsontext.ReplaceInvalid(workflowID)
 	}
 	var h maphash.Hash
 	h.SetSeed(x.seed1)
@@ -122,25 +126,9 @@ func (x *index) invalidHash(file string, line int, key string) hkey {
 	return x.keyHash("\x02invalid", key)
 }
 
-// jsonString returns s with every byte that is not part of valid UTF-8
-// replaced by U+FFFD, as encoding/json writes it.
-func jsonString(s string) string {
-	b := make([]byte, 0, len(s)+8)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, "\uFFFD"...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return string(b)
-}
-
 // get returns the packed value of k.
 func (x *index) get(k hkey) (uint64, bool) {
-	v, ok := x.t.get(k.h1)
+	v, ok := x.t.Get(k.h1)
 	if !ok {
 		return 0, false
 	}
@@ -153,9 +141,9 @@ func (x *index) get(k hkey) (uint64, bool) {
 
 // put stores the packed value of k (k.h2 must be packed in v).
 func (x *index) put(k hkey, v uint64) {
-	old, ok := x.t.get(k.h1)
+	old, ok := x.t.Get(k.h1)
 	if !ok || h2Of(old) == k.h2 {
-		x.t.set(k.h1, v)
+		x.t.Set(k.h1, v)
 		return
 	}
 	if x.ovf == nil {
@@ -164,12 +152,18 @@ func (x *index) put(k hkey, v uint64) {
 	x.ovf[k] = v
 }
 
-// apply records that the latest record of k, at seq, says st. It returns the
-// previous value, if any.
-func (x *index) apply(k hkey, st state, seq uint64, seen bool) (old uint64, existed bool) {
+// apply records that the latest record of k, at seq, says st. A success
+// is final: a later record that is not a success is not applied, unless
+// it is the Dispatched record of a deliberate second trigger of an
+// execution that failed (override: the record carries a history). It returns the previous value, if any, and
+// whether the record was applied.
+func (x *index) apply(k hkey, st state, seq uint64, seen, override bool) (old uint64, existed, applied bool) {
 	old, existed = x.get(k)
 	if existed {
 		ost := stateOf(old)
+		if ost == stSucceeded && st != stSucceeded && !(override && st == stDispatched) {
+			return old, true, false
+		}
 		x.counts[ost]--
 		if ost == stInvalid && !seenOf(old) {
 			x.invalidUnseen--
@@ -181,15 +175,15 @@ func (x *index) apply(k hkey, st state, seq uint64, seen bool) (old uint64, exis
 		x.invalidUnseen++
 	}
 	x.put(k, pack(k, st, seq, seen))
-	return old, existed
+	return old, existed, true
 }
 
 // len is the number of entries.
-func (x *index) len() int { return x.t.len() + len(x.ovf) }
+func (x *index) len() int { return x.t.Len() + len(x.ovf) }
 
 // free releases the index's memory; it is empty afterwards.
 func (x *index) free() {
-	x.t.free()
+	x.t.Free()
 	x.ovf = nil
 }
 

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -9,11 +10,14 @@ import (
 // request is one line for the journal owner, or (snap != nil) a request for
 // a snapshot of the index taken between two lines.
 type request struct {
-	line []byte // the JSON record and its newline
-	k    hkey
-	st   state
-	snap *snapshot
-	done chan error
+	line     []byte // the JSON record and its newline
+	k        hkey
+	st       state
+	override bool // the record carries a history: it may follow a success
+	sync     bool // answer only once the line is fsynced
+	job      *Job // a job line: not a record, not indexed
+	snap     *snapshot
+	done     chan error
 }
 
 // snapshot is what a compaction writes: every record before seq (the
@@ -28,15 +32,26 @@ type snapshot struct {
 const maxBatch = 4096
 
 // Record appends e to the journal and returns once the line has been handed
-// to the operating system, so that it survives the process being killed
-// (the journal is fsynced every second and at Close). The latest record of
-// a key is its entry in the report. A Dispatched entry without DispatchedAt
-// gets the current time. Record is a no-op on a read-only report.
+// to the operating system, so that it survives the process being killed;
+// a Dispatched record returns only once it is fsynced too, so that it
+// survives a power loss: the call it announces is sent after Record
+// returns, and a rerun looks the object up instead of triggering it again.
+// Other records are fsynced every second and at Close: losing them to a
+// power loss loses no knowledge of a call (their Dispatched record stays).
+// Many records waiting share one fsync.
+//
+// The latest record of a key is its entry in the report, but a success is
+// final: a later record of a succeeded key is ignored, unless it is the
+// second trigger of a failed execution (see RetryFailedExecutions), whose
+// records carry the earlier instance in their History. A Dispatched entry
+// without DispatchedAt gets the current time. Record is a no-op on a
+// read-only report.
 func (r *Report) Record(e Entry) error {
 	if r.readOnly {
 		return nil
 	}
 	q := r.pool.Get().(*request)
+	q.override, q.sync, q.job = false, false, nil
 	switch e.Status {
 	case Invalid:
 		q.k = r.idx.invalidHash(e.File, e.Line, e.Key)
@@ -49,11 +64,25 @@ func (r *Report) Record(e Entry) error {
 			t := r.now().UTC()
 			e.DispatchedAt = &t
 		}
+		q.sync = e.Status == Dispatched
+		if e.History == nil && r.hist != nil {
+			r.mu.Lock()
+			if h, ok := r.hist[q.k]; ok && (!r.again[q.k] || r.admitted[q.k]) {
+				e.History = h
+			}
+			r.mu.Unlock()
+		}
+		q.override = len(e.History) > 0
 	default:
 		r.pool.Put(q)
 		return fmt.Errorf("record %q: unknown status %q", e.Key, e.Status)
 	}
 	q.line = append(appendEntry(q.line[:0], &e), '\n')
+	return r.send(q)
+}
+
+// send hands q to the owner and waits for its answer.
+func (r *Report) send(q *request) error {
 	select {
 	case r.reqs <- q:
 	case <-r.ownerDone:
@@ -65,6 +94,37 @@ func (r *Report) Record(e Entry) error {
 		r.pool.Put(q)
 	}
 	return err
+}
+
+// RecordJob appends the server-side job j to the journal and returns once
+// it is fsynced: a run journals the intent (j without ID) before the call
+// that creates the job, and the id after it, so that a rerun, even after
+// kill -9 or a power loss between the two, finds the job instead of
+// submitting a second one. The report keeps the latest Job (its top-level
+// "job" field) across rewrites. RecordJob is a no-op on a read-only report.
+func (r *Report) RecordJob(j Job) error {
+	if r.readOnly {
+		return nil
+	}
+	if j.Name == "" {
+		return errors.New("record job: no name")
+	}
+	q := r.pool.Get().(*request)
+	q.override, q.sync = false, true
+	q.job = &j
+	q.line = append(appendJobLine(q.line[:0], &j), '\n')
+	return r.send(q)
+}
+
+// Job returns the server-side job the report and journal know of, as of
+// Open and the RecordJob calls since.
+func (r *Report) Job() (Job, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.job == nil {
+		return Job{}, false
+	}
+	return *r.job, true
 }
 
 // own is the journal's only writer: it takes every request waiting, writes
@@ -120,9 +180,15 @@ func (r *Report) own() {
 }
 
 // write appends the lines of reqs to the journal, indexes them and answers
-// them. A failed write ends all writing: the journal may hold part of it.
+// them (those that ask for it once the syncer has fsynced them). A failed
+// write ends all writing: the journal may hold part of it.
 func (r *Report) write(reqs []*request, buf []byte) []byte {
 	err := r.werr
+	if err == nil {
+		if p := r.broken.Load(); p != nil {
+			err = *p
+		}
+	}
 	if err == nil && r.nextSeq+uint64(len(reqs)) > maxSeq {
 		err = fmt.Errorf("journal %s: %w", r.journalPath, errTooMany)
 	}
@@ -137,10 +203,35 @@ func (r *Report) write(reqs []*request, buf []byte) []byte {
 			r.dirty.Store(true)
 			r.mu.Lock()
 			for _, q := range reqs {
-				r.applyLocked(q.k, q.st)
+				if q.job != nil {
+					r.job = q.job
+					continue
+				}
+				r.applyLocked(q.k, q.st, q.override)
 			}
 			r.goodOff += int64(len(buf))
 			r.mu.Unlock()
+			// Answer the others first: once a request is pending, the
+			// syncer may answer it and its Record reuse it.
+			n := 0
+			for _, q := range reqs {
+				if !q.sync {
+					q.done <- nil
+					continue
+				}
+				reqs[n] = q
+				n++
+			}
+			if n > 0 {
+				r.pendMu.Lock()
+				r.pending = append(r.pending, reqs[:n]...)
+				r.pendMu.Unlock()
+				select {
+				case r.syncNow <- struct{}{}:
+				default:
+				}
+			}
+			return buf
 		}
 	}
 	for _, q := range reqs {
@@ -151,10 +242,10 @@ func (r *Report) write(reqs []*request, buf []byte) []byte {
 
 // applyLocked indexes the record at nextSeq. While a compaction runs, the
 // seq a key had at its snapshot is kept aside the first time it changes.
-func (r *Report) applyLocked(k hkey, st state) {
-	old, existed := r.idx.apply(k, st, r.nextSeq, true)
+func (r *Report) applyLocked(k hkey, st state, override bool) {
+	old, existed, applied := r.idx.apply(k, st, r.nextSeq, true, override)
 	r.nextSeq++
-	if !r.compacting {
+	if !applied || !r.compacting {
 		return
 	}
 	if _, ok := r.superseded[k]; ok {
@@ -177,7 +268,9 @@ func (r *Report) snapshotLocked(dropUnseen bool) snapshot {
 	return s
 }
 
-// syncer fsyncs the journal every second if it was written to.
+// syncer fsyncs the journal: at once when records wait for it (all those
+// waiting share one fsync), and every second if it was written to. Every
+// second it also checks that the report's locks are still its own.
 func (r *Report) syncer() {
 	defer close(r.syncDone)
 	t := time.NewTicker(time.Second)
@@ -185,18 +278,39 @@ func (r *Report) syncer() {
 	for {
 		select {
 		case <-r.quit:
+			<-r.ownerDone // nothing is written after this
+			r.syncPending()
 			return
+		case <-r.syncNow:
+			r.syncPending()
 		case <-t.C:
-			if !r.dirty.Swap(false) {
-				continue
+			if err := r.held.check(); err != nil {
+				r.broken.CompareAndSwap(nil, &err)
 			}
-			if err := r.journal.Sync(); err != nil {
-				r.mu.Lock()
-				if r.syncErr == nil {
-					r.syncErr = fmt.Errorf("journal %s: %w", r.journalPath, err)
-				}
-				r.mu.Unlock()
+			if r.dirty.Load() {
+				r.syncPending()
 			}
 		}
+	}
+}
+
+// syncPending fsyncs the journal and answers the records that waited for it.
+func (r *Report) syncPending() {
+	r.pendMu.Lock()
+	waiting := r.pending
+	r.pending = nil
+	r.pendMu.Unlock()
+	r.dirty.Store(false)
+	var err error
+	if serr := r.journal.Sync(); serr != nil {
+		err = fmt.Errorf("journal %s: %w", r.journalPath, serr)
+		r.mu.Lock()
+		if r.syncErr == nil {
+			r.syncErr = err
+		}
+		r.mu.Unlock()
+	}
+	for _, q := range waiting {
+		q.done <- err
 	}
 }

@@ -4,14 +4,34 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
+// One report, one run. The lock belongs to the report file, whatever path
+// names it: Open resolves the path (relative, symlinks, a dangling symlink
+// to a report still to be written) to the real file, and the lock, the
+// journal and the temporary files live beside that file.
+//
+// A run holds two locks (flock, released by the operating system however
+// the process ends): PATH.lock, which says who holds the report, and the
+// journal PATH.journal itself. The lock file looks like litter and may be
+// deleted; the journal holds the progress of the run and is not taken for
+// litter. A second run that finds PATH.lock deleted (and takes a new one)
+// still finds the journal locked and is refused. After taking each lock, the
+// holder checks that the path still names the file it locked (fstat against
+// stat), so that a file removed between open and flock cannot be locked in
+// vain; while the run goes on it checks again every second, re-creates a
+// deleted lock file, and stops writing (the run aborts, resumable) if its
+// journal was removed or replaced.
+
 // LockedError is returned by Open and Rewrite when another process holds the
-// lock of the report (the file PATH.lock beside it).
+// lock of the report (the file PATH.lock beside it, or its journal).
 type LockedError struct {
 	Path    string    // the report
 	PID     int       // the process holding the lock; 0 if it did not say
@@ -44,51 +64,279 @@ func (e *MismatchError) Error() string {
 	return fmt.Sprintf("report %s: written for %s %q, not %q", e.Path, e.Field, e.Have, e.Want)
 }
 
-// lockFile takes the exclusive lock of the report at path and writes who
-// holds it into the lock file. The operating system releases the lock when
-// the process ends, however it ends.
-func lockFile(path string, now time.Time) (*os.File, error) {
-	name := path + ".lock"
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
-	if err != nil {
-		return nil, fmt.Errorf("lock report %s: %w", path, err)
+// Resolve returns the real file that path names: an absolute path without
+// symlinks, following a symlink even when its target does not exist yet.
+// It creates the folder of the file when missing. Every function of this
+// package that takes a path resolves it so.
+func Resolve(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("no path")
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		defer f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			le := &LockedError{Path: path}
-			b, _ := io.ReadAll(io.LimitReader(f, 256))
-			var pid int
-			var started string
-			if n, _ := fmt.Sscanf(string(b), "pid %d started %s", &pid, &started); n >= 1 {
-				le.PID = pid
-				le.Started, _ = time.Parse(time.RFC3339, started)
-			}
-			return nil, le
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("report %s: %w", path, err)
+	}
+	for range 40 {
+		dir, base := filepath.Split(p)
+		if err := mkdirAll(filepath.Clean(dir)); err != nil {
+			return "", fmt.Errorf("report %s: create its folder: %w", path, err)
 		}
-		return nil, fmt.Errorf("lock report %s: %w", path, err)
+		if dir, err = filepath.EvalSymlinks(dir); err != nil {
+			return "", fmt.Errorf("report %s: %w", path, err)
+		}
+		p = filepath.Join(dir, base)
+		st, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && st.Mode()&fs.ModeSymlink == 0 {
+			return p, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("report %s: %w", path, err)
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return "", fmt.Errorf("report %s: %w", path, err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(dir, target)
+		}
+		p = filepath.Clean(target)
 	}
-	msg := fmt.Sprintf("pid %d started %s\n", os.Getpid(), now.UTC().Format(time.RFC3339))
-	err = f.Truncate(0)
-	if err == nil {
-		_, err = f.WriteAt([]byte(msg), 0)
-	}
-	if err != nil {
-		unlockFile(f)
-		return nil, fmt.Errorf("lock report %s: %w", path, err)
-	}
-	return f, nil
+	return "", fmt.Errorf("report %s: too many levels of symbolic links", path)
 }
 
-// unlockFile releases the lock. The lock file stays: removing it would race
-// with a run that is opening it.
-func unlockFile(f *os.File) error {
-	if f == nil {
+// mkdirAll creates dir and its missing parents, each one made durable by an
+// fsync of its parent.
+func mkdirAll(dir string) error {
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("%s is not a folder", dir)
+		}
 		return nil
 	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := mkdirAll(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o777); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// held is what a run holds of a report: its lock file and its journal,
+// both locked.
+type held struct {
+	path    string   // the report (resolved)
+	lock    *os.File // PATH.lock
+	journal *os.File // PATH.journal; nil when Rewrite found none
+	created bool     // the journal was created by acquire
+	started time.Time
+}
+
+// acquire takes the locks of the report at path (resolved). With
+// createJournal, the journal is created when missing (a run); without, a
+// missing journal is not locked (Rewrite of a finished report).
+func acquire(path string, now time.Time, createJournal bool) (*held, error) {
+	h := &held{path: path, started: now}
+	var err error
+	if h.lock, err = lockPath(path, path+".lock", true); err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("pid %d started %s\n", os.Getpid(), now.UTC().Format(time.RFC3339))
+	if err = h.lock.Truncate(0); err == nil {
+		_, err = h.lock.WriteAt([]byte(msg), 0)
+	}
+	if err != nil {
+		h.release()
+		return nil, fmt.Errorf("lock report %s: %w", path, err)
+	}
+	jp := path + ".journal"
+	if !createJournal && !exists(jp) {
+		return h, nil
+	}
+	h.created = !exists(jp)
+	if h.journal, err = lockPath(path, jp, createJournal); err != nil {
+		var le *LockedError
+		if errors.As(err, &le) {
+			// The lock file was deleted and this process made a new one:
+			// who holds the journal is not written anywhere.
+			le.PID, le.Started = 0, time.Time{}
+		}
+		h.release()
+		if errors.Is(err, fs.ErrNotExist) { // removed meanwhile: nothing to lock
+			return acquire(path, now, createJournal)
+		}
+		return nil, err
+	}
+	if h.created {
+		if err := syncDir(jp); err != nil {
+			h.release()
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// lockPath opens name (creating it if create) and takes its exclusive lock,
+// checking afterwards that name still names the file locked.
+func lockPath(report, name string, create bool) (*os.File, error) {
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE
+	}
+	for range 100 {
+		f, err := os.OpenFile(name, flags, 0o666)
+		if err != nil {
+			return nil, fmt.Errorf("lock report %s: %w", report, err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			defer f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				le := &LockedError{Path: report}
+				b, _ := io.ReadAll(io.LimitReader(f, 256))
+				le.PID, le.Started = parseLockInfo(b)
+				return nil, le
+			}
+			return nil, fmt.Errorf("lock report %s: %w", report, err)
+		}
+		if same, err := names(name, f); err != nil || !same {
+			f.Close()
+			if !create && (err == nil || errors.Is(err, fs.ErrNotExist)) {
+				return nil, fmt.Errorf("lock report %s: %w", report, fs.ErrNotExist)
+			}
+			continue // removed or replaced between open and flock: again
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("lock report %s: %s keeps being replaced", report, name)
+}
+
+// names says whether the path name is the open file f.
+func names(name string, f *os.File) (bool, error) {
+	fst, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fst, st), nil
+}
+
+// parseLockInfo reads "pid N started TIME" from a lock file.
+func parseLockInfo(b []byte) (int, time.Time) {
+	var (
+		pid     int
+		started string
+	)
+	n, _ := fmt.Sscanf(string(b), "pid %d started %s", &pid, &started)
+	if n < 1 {
+		return 0, time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339, started)
+	return pid, t
+}
+
+// check verifies, while the run goes on, that the locks are still those of
+// the report: a deleted or replaced lock file is made again (and locked);
+// a journal that is no longer at its path is an error: what the run records
+// would be lost.
+func (h *held) check() error {
+	if h == nil {
+		return nil
+	}
+	if h.journal != nil {
+		if same, err := names(h.path+".journal", h.journal); err != nil || !same {
+			return fmt.Errorf("journal %s.journal was removed or replaced while this run held it: what the run records from here would be lost", h.path)
+		}
+	}
+	if same, err := names(h.path+".lock", h.lock); err == nil && same {
+		return nil
+	}
+	f, err := lockPath(h.path, h.path+".lock", true)
+	if err != nil {
+		return nil // another process took the new lock file: it is refused by the journal's lock
+	}
+	msg := fmt.Sprintf("pid %d started %s\n", os.Getpid(), h.started.UTC().Format(time.RFC3339))
+	f.WriteAt([]byte(msg), 0)
+	old := h.lock
+	h.lock = f
+	old.Close()
+	return nil
+}
+
+// release releases the locks. The lock file stays: removing it would race
+// with a run that is opening it (the check after flock makes that safe, but
+// a file that comes and goes helps nobody). An empty journal that acquire
+// created is removed.
+func (h *held) release() error {
+	if h == nil {
+		return nil
+	}
+	var errs []error
+	if h.journal != nil {
+		if h.created {
+			if st, err := h.journal.Stat(); err == nil && st.Size() == 0 {
+				if same, _ := names(h.path+".journal", h.journal); same {
+					os.Remove(h.path + ".journal")
+				}
+			}
+		}
+		errs = append(errs, unlockFile(h.journal))
+		h.journal = nil
+	}
+	if h.lock != nil {
+		errs = append(errs, unlockFile(h.lock))
+		h.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+func unlockFile(f *os.File) error {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// removeStale removes the temporary files (PATH.tmp-PID) that a run killed
+// during a rewrite left beside the report at path, whose lock is held: only
+// the holder of the lock writes them, so every one but this process's own
+// is a dead run's.
+func removeStale(path string) error {
+	names, err := filepath.Glob(globEscape(path) + ".tmp-*")
+	if err != nil {
+		return nil
+	}
+	removed := false
+	for _, name := range names {
+		pid, err := strconv.Atoi(strings.TrimPrefix(name, path+".tmp-"))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := os.Remove(name); err == nil {
+			removed = true
+		}
+	}
+	if removed {
+		return syncDir(path)
+	}
+	return nil
+}
+
+// globEscape escapes the metacharacters of filepath.Match in s.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch c {
+		case '*', '?', '[', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

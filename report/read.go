@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // Header is what a report says before its objects: the run that wrote it
@@ -15,6 +18,50 @@ import (
 type Header struct {
 	Meta
 	Summary Summary `json:"summary"`
+	Job     *Job    `json:"job,omitempty"` // the server-side job of a --server-side run
+}
+
+// CorruptError is returned by Open (and Rewrite, ScanLive) when the report
+// or its journal cannot be trusted: an empty file, a file that is not a
+// report, a journal with garbage before its last line. Nothing is taken for
+// a new start: the run stops, and --fresh (Options.Fresh) sets the files
+// aside.
+type CorruptError struct {
+	Path   string // the report or the journal
+	Line   int    // the 1-based line where it goes wrong; 0 for the whole file
+	Reason string // what is wrong
+}
+
+func (e *CorruptError) Error() string {
+	kind := "report"
+	if strings.HasSuffix(e.Path, ".journal") {
+		kind = "journal"
+	}
+	if e.Line > 0 {
+		return fmt.Sprintf("%s %s: line %d: %s", kind, e.Path, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%s %s: %s", kind, e.Path, e.Reason)
+}
+
+// offsetError is an error of readReport at a byte offset of the report.
+type offsetError struct {
+	off int64
+	err error
+}
+
+func (e *offsetError) Error() string { return e.err.Error() }
+func (e *offsetError) Unwrap() error { return e.err }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // journalHeader is the first line of a journal.
@@ -35,6 +82,8 @@ type head struct {
 	File         string     `json:"file"`
 	Uncertain    bool       `json:"uncertain"`
 	DispatchedAt *time.Time `json:"dispatchedAt"`
+	ExecState    string     `json:"-"` // the execution's state, if recorded
+	HasHistory   bool       `json:"-"` // the record carries a history: a deliberate second trigger
 }
 
 // state is the index state of the record.
@@ -64,11 +113,23 @@ var errNotReport = errors.New("not a wftrigger report")
 // also holds any field after the objects. The slice given to fn is reused
 // after fn returns.
 func readReport(r io.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
-	var h Header
-	v := &valueReader{br: bufio.NewReaderSize(r, 256<<10)}
-	c, err := v.next()
+	cr := &countingReader{r: r}
+	v := jsontext.NewReader(bufio.NewReaderSize(cr, 256<<10))
+	h, err := readReportFrom(v, onHeader, fn)
 	if err != nil {
-		return h, fmt.Errorf("%w: %w", errNotReport, unexpectedEOF(err))
+		var me *MismatchError
+		if !errors.As(err, &me) && !errors.Is(err, errStop) {
+			err = &offsetError{off: cr.n - int64(v.Buffered()), err: err}
+		}
+	}
+	return h, err
+}
+
+func readReportFrom(v *jsontext.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
+	var h Header
+	c, err := v.Next()
+	if err != nil {
+		return h, fmt.Errorf("%w: %w", errNotReport, jsontext.UnexpectedEOF(err))
 	}
 	if c != '{' {
 		return h, fmt.Errorf("%w: not a JSON object", errNotReport)
@@ -94,36 +155,36 @@ func readReport(r io.Reader, onHeader func(Header) error, fn func(raw []byte) er
 	}
 	var raw []byte
 	for n := 0; ; n++ {
-		c, err := v.next()
+		c, err := v.Next()
 		if err != nil {
-			return h, unexpectedEOF(err)
+			return h, jsontext.UnexpectedEOF(err)
 		}
 		if c == '}' {
 			break
 		}
 		if n > 0 {
 			if c != ',' {
-				return h, syntaxError(c, "',' or '}'")
+				return h, jsontext.SyntaxError(c, "',' or '}'")
 			}
-			if c, err = v.next(); err != nil {
-				return h, unexpectedEOF(err)
+			if c, err = v.Next(); err != nil {
+				return h, jsontext.UnexpectedEOF(err)
 			}
 		}
 		if c != '"' {
-			return h, syntaxError(c, "a field name")
+			return h, jsontext.SyntaxError(c, "a field name")
 		}
-		if raw, err = v.value(raw[:0], c); err != nil {
+		if raw, err = v.Value(raw[:0], c); err != nil {
 			return h, err
 		}
-		name, err := str(raw)
+		name, err := jsontext.Unquote(raw)
 		if err != nil {
 			return h, err
 		}
-		if c, err = v.next(); err != nil || c != ':' {
+		if c, err = v.Next(); err != nil || c != ':' {
 			return h, fmt.Errorf("field %q: no colon", name)
 		}
-		if c, err = v.next(); err != nil {
-			return h, unexpectedEOF(err)
+		if c, err = v.Next(); err != nil {
+			return h, jsontext.UnexpectedEOF(err)
 		}
 		if name == "objects" && !headerDone {
 			if err := header(); err != nil {
@@ -134,17 +195,17 @@ func readReport(r io.Reader, onHeader func(Header) error, fn func(raw []byte) er
 			}
 			continue
 		}
-		if raw, err = v.value(raw[:0], c); err != nil {
+		if raw, err = v.Value(raw[:0], c); err != nil {
 			return h, fmt.Errorf("field %q: %w", name, err)
 		}
 		if len(hdr) > 1 {
 			hdr = append(hdr, ',')
 		}
-		hdr = appendJSONString(hdr, name)
+		hdr = jsontext.AppendString(hdr, name)
 		hdr = append(hdr, ':')
 		hdr = append(hdr, raw...)
 	}
-	if _, err := v.next(); err != io.EOF {
+	if _, err := v.Next(); err != io.EOF {
 		return h, errors.New("data after the report's object")
 	}
 	if !headerDone {
@@ -158,9 +219,9 @@ func readReport(r io.Reader, onHeader func(Header) error, fn func(raw []byte) er
 }
 
 // readObjects reads the array of objects, whose first byte c was just read.
-func readObjects(v *valueReader, c byte, fn func(raw []byte) error) error {
+func readObjects(v *jsontext.Reader, c byte, fn func(raw []byte) error) error {
 	if c == 'n' {
-		raw, err := v.value(nil, c)
+		raw, err := v.Value(nil, c)
 		if err == nil && string(raw) != "null" {
 			err = fmt.Errorf("objects: %s is not an array", raw)
 		}
@@ -174,24 +235,24 @@ func readObjects(v *valueReader, c byte, fn func(raw []byte) error) error {
 		err error
 	)
 	for n := 0; ; n++ {
-		if c, err = v.next(); err != nil {
-			return unexpectedEOF(err)
+		if c, err = v.Next(); err != nil {
+			return jsontext.UnexpectedEOF(err)
 		}
 		if c == ']' {
 			return nil
 		}
 		if n > 0 {
 			if c != ',' {
-				return fmt.Errorf("object %d: %w", n, syntaxError(c, "',' or ']'"))
+				return fmt.Errorf("object %d: %w", n, jsontext.SyntaxError(c, "',' or ']'"))
 			}
-			if c, err = v.next(); err != nil {
-				return unexpectedEOF(err)
+			if c, err = v.Next(); err != nil {
+				return jsontext.UnexpectedEOF(err)
 			}
 		}
 		if c != '{' {
 			return fmt.Errorf("object %d: not a JSON object", n)
 		}
-		if raw, err = v.value(raw[:0], c); err != nil {
+		if raw, err = v.Value(raw[:0], c); err != nil {
 			return fmt.Errorf("object %d: %w", n, err)
 		}
 		if err := fn(raw); err != nil {
@@ -209,15 +270,30 @@ type lineError struct {
 func (e *lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
 func (e *lineError) Unwrap() error { return e.err }
 
+// journalRead is what readJournal found.
+type journalRead struct {
+	good    int64 // the offset just after the last line used
+	records int   // record lines used
+	torn    int   // the line number of a torn last line; 0 if none
+}
+
 // readJournal reads a journal: its header line, given to hdr, then every
-// record line, given to fn with its 1-based line number. A last line that is
-// torn (no newline, or not JSON: the writer was killed mid-write) is left
-// out. It returns the offset just after the last line it used.
-// The slice given to fn is reused after fn returns.
-func readJournal(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int, line []byte) error) (int64, error) {
+// record line, given to fn with its 1-based line number. A journal that is
+// empty (or white space) holds nothing. A last record line that is torn (no
+// newline, or not JSON: the writer was stopped mid-write) is left out and
+// counted in torn. Anything else that cannot be read is an error: a
+// *lineError for a line (the header included) that is not what it should
+// be, with lines after it. The slice given to fn is reused after fn
+// returns.
+func readJournal(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int, line []byte) error) (journalRead, error) {
+	return readJournalAt(r, hdr, func(lineNo int, _ int64, line []byte) error { return fn(lineNo, line) })
+}
+
+// readJournalAt is readJournal giving fn the offset of each line too.
+func readJournalAt(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int, off int64, line []byte) error) (journalRead, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	var (
-		good    int64
+		res     journalRead
 		lineNo  int
 		long    []byte
 		started bool
@@ -233,13 +309,21 @@ func readJournal(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int,
 			line = long
 		}
 		if err == io.EOF {
-			if !started {
-				return 0, nil // no header: nothing worth keeping
+			if len(bytes.TrimSpace(line)) == 0 {
+				if !started {
+					res.good = 0 // white space only: nothing worth keeping
+				}
+				return res, nil
 			}
-			return good, nil // empty, or a torn last line
+			// A last line without its newline: torn.
+			if !started {
+				return res, &lineError{lineNo + 1, errors.New("the journal's header line is cut short: the records after it, if there were any, are lost")}
+			}
+			res.torn = lineNo + 1
+			return res, nil
 		}
 		if err != nil {
-			return good, err
+			return res, err
 		}
 		lineNo++
 		body := bytes.TrimSpace(line)
@@ -257,21 +341,22 @@ func readJournal(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int,
 					ferr = hdr(jh)
 				}
 			} else {
-				ferr = fn(lineNo, body)
+				ferr = fn(lineNo, res.good, body)
+				if ferr == nil {
+					res.records++
+				}
 			}
 			if ferr != nil {
 				var le *lineError
-				if errors.As(ferr, &le) {
-					if _, perr := br.Peek(1); perr == io.EOF {
-						if !started {
-							return 0, nil
-						}
-						return good, nil // a torn last line
+				if errors.As(ferr, &le) && started {
+					if rest, perr := br.Peek(1); perr == io.EOF && len(rest) == 0 {
+						res.torn = lineNo
+						return res, nil // a torn last line
 					}
 				}
-				return good, ferr
+				return res, ferr
 			}
 		}
-		good += int64(len(line))
+		res.good += int64(len(line))
 	}
 }

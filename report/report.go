@@ -1,17 +1,44 @@
 // Package report owns a run's JSON report, its journal and its lock, and
 // resumes a run from them.
 //
-// Beside the report PATH live PATH.journal, the progress of a run in
-// progress (JSON lines, appended, fsynced every second), and PATH.lock, the
-// lock one run holds. Open loads the report and any journal a crashed run
-// left into an index of every key's state; Admit answers what to do with a
-// key; Record appends one line to the journal; Compact and Close rewrite the
-// report atomically from the old report and the journal, streaming, never
-// holding more than the index in memory.
+// Beside the report PATH (resolved to the real file: see Resolve) live
+// PATH.journal, the progress of a run in progress (JSON lines, appended),
+// and PATH.lock, which says who holds the report. Open loads the report and
+// any journal a crashed run left into an index of every key's state; Admit
+// answers what to do with a key; Record appends one line to the journal;
+// Compact and Close rewrite the report atomically from the old report and
+// the journal, streaming, never holding more than the index in memory.
+//
+// One report, one run: a run holds an flock on PATH.lock and on the journal
+// itself (see lock.go); a second run exits with a *LockedError whatever
+// path it names the report by, and even when PATH.lock was deleted.
+//
+// Durability. A Dispatched record (the call is about to be sent) is fsynced
+// before Record returns: the syncer goroutine fsyncs once for all the
+// records waiting (group commit). Other records are fsynced every second
+// and at Close; a power loss may lose them, never a Dispatched record
+// before them, so the rerun looks those objects up instead of triggering
+// them again. A server-side job (RecordJob) is fsynced the same way.
+//
+// Clean close. Close rewrites the report, fsyncs it and its folder, then
+// removes the journal: the journal's absence is the clean-close mark. A
+// journal found by Open is that of a run that stopped uncleanly (kill -9,
+// a crash, a power loss); Open folds it in: its records win over the
+// report's, its Dispatched records become uncertain entries (looked up
+// before any new trigger), and a torn last line (a write the crash cut) is
+// dropped and said in Warnings.
+//
+// Files that cannot be trusted are never taken for a new start: an empty
+// or garbled report, a journal cut inside its header or garbled before its
+// last line, give a *CorruptError naming the file and line (Options.Fresh
+// sets them aside). A success is final: no later record of the key undoes
+// it, except the records of a deliberate second trigger of an execution
+// that failed (Options.RetryFailedExecutions), which carry the earlier
+// instance in their history.
 package report
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,15 +49,37 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/jsontext"
 )
 
 // Options configure Open.
 type Options struct {
 	Path     string           // the report; the journal and lock are PATH.journal and PATH.lock
-	Meta     Meta             // the run: bucket, workflow, source, start time
+	Meta     Meta             // the run: bucket, workflow, source, start time, endpoints
 	Fresh    bool             // set an existing report and journal aside and start over
 	ReadOnly bool             // load only: no lock, no journal, no writes (--dry-run)
 	Now      func() time.Time // the clock; time.Now if nil
+	// RetryFailedExecutions makes Admit answer Retry for a succeeded entry
+	// whose recorded execution state is Failed (and only those): the one
+	// deliberate second trigger. The entry keeps the earlier instance in
+	// its history.
+	RetryFailedExecutions bool
+
+	// journalFile, for tests, wraps the journal this run writes.
+	journalFile func(*os.File) journalFile
+}
+
+// journalFile is what the report needs of the journal it writes: appends,
+// fsync, and reads by compactions. Tests put a file behind it that keeps
+// only what was synced, as a power loss does.
+type journalFile interface {
+	io.ReaderAt
+	io.Writer
+	Sync() error
+	Truncate(size int64) error
+	Stat() (fs.FileInfo, error)
+	Close() error
 }
 
 // ErrClosed is returned by Record and Compact after Close.
@@ -44,17 +93,21 @@ const uncertainMessage = "the call was in flight when the run stopped; the next 
 // run appends to and the lock it holds. Admit is called from one goroutine;
 // Record from any number at once; Compact from one other.
 type Report struct {
-	path        string
+	path        string // the report file, resolved (see Resolve)
 	journalPath string
 	meta        Meta
 	readOnly    bool
+	retryExec   bool
 	now         func() time.Time
+	wrap        func(*os.File) journalFile
 	setAside    []string
+	warnings    []string
 
-	lock     *os.File
+	held     *held
+	borrowed bool     // held is the caller's: closeFiles does not release it
 	orig     *os.File // the report as it was at Open, read again by every compaction
 	origSize int64
-	journal  *os.File // O_RDWR|O_APPEND: the owner appends, compactions read
+	journal  journalFile // O_RDWR|O_APPEND: the owner appends, compactions read
 
 	mu         sync.Mutex // guards the fields below
 	idx        *index
@@ -68,13 +121,25 @@ type Report struct {
 	syncErr    error
 	final      *Summary
 	emitted    int // entries the last compaction wrote (for tests)
+	job        *Job
+	// hist holds the history a key's next record carries: the earlier
+	// instances of the entries that have one, and of the succeeded entries
+	// whose execution Failed (with RetryFailedExecutions).
+	hist     map[hkey][]Instance
+	again    map[hkey]bool // succeeded entries whose execution Failed
+	nAgain   int
+	admitted map[hkey]bool // of again: admitted in this run, to trigger again
 
 	reqs      chan *request
 	quit      chan struct{}
 	ownerDone chan struct{}
 	syncDone  chan struct{}
+	syncNow   chan struct{} // the owner has records waiting for an fsync
+	pendMu    sync.Mutex
+	pending   []*request // written, waiting for the syncer's fsync
 	dirty     atomic.Bool
-	werr      error // owner only: a failed journal write ends all writing
+	broken    atomic.Pointer[error] // the journal is no longer the report's: no more writes
+	werr      error                 // owner only: a failed journal write ends all writing
 	pool      sync.Pool
 
 	compactMu sync.Mutex // one compaction at a time; guards closed
@@ -83,8 +148,10 @@ type Report struct {
 
 // Open locks the report at opts.Path and loads it, with the journal of a run
 // that did not finish. It returns a *LockedError when another run holds the
-// lock and a *MismatchError when the report or journal was written for
-// another bucket or workflow.
+// lock, a *MismatchError when the report or journal was written for
+// another bucket or workflow, and a *CorruptError when the report or the
+// journal cannot be trusted (Options.Fresh sets them aside). What it
+// recovered from a journal torn by a crash, it says in Warnings.
 func Open(opts Options) (*Report, error) {
 	if opts.Path == "" {
 		return nil, errors.New("open report: no path")
@@ -93,23 +160,41 @@ func Open(opts Options) (*Report, error) {
 	if now == nil {
 		now = time.Now
 	}
-	var lf *os.File
+	path, err := resolveFor(opts.Path, opts.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
+	opts.Path = path
+	var h *held
 	if !opts.ReadOnly {
-		var err error
-		if lf, err = lockFile(opts.Path, now()); err != nil {
+		if h, err = acquire(path, now(), true); err != nil {
+			return nil, err
+		}
+		if err := removeStale(path); err != nil {
+			h.release()
 			return nil, err
 		}
 	}
-	r, err := openLocked(opts, now, lf)
+	r, err := openLocked(opts, now, h)
 	if err != nil {
-		unlockFile(lf)
+		h.release()
 		return nil, err
 	}
 	return r, nil
 }
 
-// openLocked opens the report whose lock lf is held (nil if read-only).
-func openLocked(opts Options, now func() time.Time, lf *os.File) (r *Report, err error) {
+// resolveFor resolves path; a read-only open creates no folder.
+func resolveFor(path string, readOnly bool) (string, error) {
+	if readOnly {
+		if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
+			return filepath.Abs(path)
+		}
+	}
+	return Resolve(path)
+}
+
+// openLocked opens the report whose locks h are held (nil if read-only).
+func openLocked(opts Options, now func() time.Time, h *held) (r *Report, err error) {
 	meta := opts.Meta
 	meta.Version = 1
 	meta.FinishedAt = time.Time{}
@@ -118,15 +203,17 @@ func openLocked(opts Options, now func() time.Time, lf *os.File) (r *Report, err
 		journalPath: opts.Path + ".journal",
 		meta:        meta,
 		readOnly:    opts.ReadOnly,
+		retryExec:   opts.RetryFailedExecutions,
 		now:         now,
-		lock:        lf,
+		wrap:        opts.journalFile,
+		held:        h,
 		idx:         newIndex(),
 	}
 	r.pool.New = func() any { return &request{done: make(chan error, 1)} }
 	rep := r
 	defer func() {
 		if err != nil {
-			rep.lock = nil // the caller releases it
+			rep.borrowed = true // the caller releases it
 			rep.closeFiles()
 		}
 	}()
@@ -140,8 +227,8 @@ func openLocked(opts Options, now func() time.Time, lf *os.File) (r *Report, err
 		return nil, err
 	}
 	r.loaded = [3]int{
-		r.idx.counts[stSucceeded],
-		r.idx.counts[stFailed],
+		r.idx.counts[stSucceeded] - r.nAgain,
+		r.idx.counts[stFailed] + r.nAgain,
 		r.idx.counts[stUncertain] + r.idx.counts[stDispatched],
 	}
 	if opts.ReadOnly {
@@ -154,6 +241,7 @@ func openLocked(opts Options, now func() time.Time, lf *os.File) (r *Report, err
 	r.quit = make(chan struct{})
 	r.ownerDone = make(chan struct{})
 	r.syncDone = make(chan struct{})
+	r.syncNow = make(chan struct{}, 1)
 	go r.own()
 	go r.syncer()
 	return r, nil
@@ -171,10 +259,29 @@ func (r *Report) putAside() error {
 		if !exists(mv[0]) {
 			continue
 		}
+		if mv[0] == r.journalPath && r.held != nil && r.held.created {
+			// The empty journal this run's lock created: nothing to keep.
+			continue
+		}
 		if err := os.Rename(mv[0], mv[1]); err != nil {
 			return fmt.Errorf("set report aside: %w", err)
 		}
 		r.setAside = append(r.setAside, mv[1])
+		if mv[0] == r.journalPath && r.held != nil {
+			// The lock is on the journal's path: lock the new journal.
+			f, err := lockPath(r.path, r.journalPath, true)
+			if err != nil {
+				return err
+			}
+			old := r.held.journal
+			r.held.journal, r.held.created = f, true
+			if old != nil {
+				unlockFile(old)
+			}
+		}
+	}
+	if len(r.setAside) > 0 {
+		return syncDir(r.path)
 	}
 	return nil
 }
@@ -201,39 +308,39 @@ func (r *Report) load() error {
 			return fmt.Errorf("report %s: is a directory", r.path)
 		}
 		r.origSize = st.Size()
-		if r.origSize > 0 {
-			check := func(h Header) error { return r.checkMeta(r.path, h.Bucket, h.WorkflowID) }
-			if _, err := readReport(bufio.NewReaderSize(io.NewSectionReader(f, 0, r.origSize), 256<<10), check, r.loadRaw); err != nil {
-				var me *MismatchError
-				if errors.As(err, &me) {
-					return err
-				}
-				return fmt.Errorf("report %s: %w", r.path, err)
+		if r.origSize == 0 {
+			return &CorruptError{Path: r.path, Reason: "the file is empty (0 bytes); wftrigger never writes an empty report, so what it held is lost"}
+		}
+		check := func(h Header) error {
+			if h.Job != nil {
+				j := *h.Job
+				r.job = &j
 			}
+			return r.checkMeta(r.path, h.Bucket, h.WorkflowID)
+		}
+		if _, err := readReport(io.NewSectionReader(f, 0, r.origSize), check, r.loadRaw); err != nil {
+			return reportError(r.path, f, err)
 		}
 	}
 
+	flags := os.O_RDWR | os.O_APPEND
 	if r.readOnly {
-		jf, err := os.Open(r.journalPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("journal %s: %w", r.journalPath, err)
-		}
-		defer jf.Close()
-		_, err = r.loadJournal(jf)
-		return err
+		flags = os.O_RDONLY
 	}
-	jf, err := os.OpenFile(r.journalPath, os.O_RDWR|os.O_APPEND, 0)
+	jf, err := os.OpenFile(r.journalPath, flags, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", r.journalPath, err)
 	}
-	r.journal = jf
-	good, err := r.loadJournal(jf)
+	if r.readOnly {
+		defer jf.Close()
+		_, err = r.loadJournal(jf)
+		return err
+	}
+	r.journal = r.wrapJournal(jf)
+	good, err := r.loadJournal(r.journal)
 	if err != nil {
 		return err
 	}
@@ -241,22 +348,63 @@ func (r *Report) load() error {
 	return nil
 }
 
+// wrapJournal puts the test's journal file around f, if any.
+func (r *Report) wrapJournal(f *os.File) journalFile {
+	if r.wrap != nil {
+		return r.wrap(f)
+	}
+	return f
+}
+
+// reportError turns an error of readReport on the report f at path into a
+// *CorruptError naming the line (a *MismatchError is returned as it is).
+func reportError(path string, f io.ReaderAt, err error) error {
+	var me *MismatchError
+	if errors.As(err, &me) {
+		return err
+	}
+	ce := &CorruptError{Path: path, Reason: err.Error()}
+	var oe *offsetError
+	if errors.As(err, &oe) {
+		ce.Reason = oe.err.Error()
+		ce.Line = lineAt(f, oe.off)
+	}
+	return ce
+}
+
+// lineAt is the 1-based line of the byte at off.
+func lineAt(f io.ReaderAt, off int64) int {
+	line := 1
+	buf := make([]byte, 64<<10)
+	for pos := int64(0); pos < off; {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), off-pos)], pos)
+		line += bytes.Count(buf[:n], []byte{'\n'})
+		pos += int64(n)
+		if err != nil {
+			break
+		}
+	}
+	return line
+}
+
 // loadJournal reads the journal f into the index; it returns the length of
 // its whole lines.
-func (r *Report) loadJournal(f *os.File) (int64, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("journal %s: %w", r.journalPath, err)
-	}
+func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
 	check := func(h journalHeader) error { return r.checkMeta(r.journalPath, h.Bucket, h.WorkflowID) }
 	load := func(n int, line []byte) error {
+		if j, ok, err := jobLine(line); ok {
+			if err == nil {
+				r.job = &j
+			}
+			return err
+		}
 		err := r.loadRaw(line)
 		if err != nil && err != errTooMany {
 			return &lineError{n, err}
 		}
 		return err
 	}
-	good, err := readJournal(io.NewSectionReader(f, 0, st.Size()), check, load)
+	res, err := readJournal(io.NewSectionReader(f, 0, 1<<62), check, load)
 	if err != nil {
 		var me *MismatchError
 		if errors.As(err, &me) {
@@ -264,11 +412,14 @@ func (r *Report) loadJournal(f *os.File) (int64, error) {
 		}
 		var le *lineError
 		if errors.As(err, &le) {
-			return 0, fmt.Errorf("journal %s %w", r.journalPath, err)
+			return 0, &CorruptError{Path: r.journalPath, Line: le.line, Reason: le.err.Error()}
 		}
 		return 0, fmt.Errorf("journal %s: %w", r.journalPath, err)
 	}
-	return good, nil
+	if res.torn > 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("journal %s: line %d was cut short by a crash (a torn last line): kept the %d records before it", r.journalPath, res.torn, res.records))
+	}
+	return res.good, nil
 }
 
 // checkMeta refuses a file written for another bucket or workflow.
@@ -288,7 +439,7 @@ var errTooMany = errors.New("too many records for one run")
 // loadRaw indexes one record read at Open.
 func (r *Report) loadRaw(raw []byte) error {
 	if !json.Valid(raw) {
-		return invalidJSON(raw)
+		return jsontext.InvalidJSON(raw)
 	}
 	h, err := parseHead(raw)
 	if err != nil {
@@ -299,8 +450,14 @@ func (r *Report) loadRaw(raw []byte) error {
 	}
 	k := r.hashOf(&h)
 	st := h.state()
-	r.idx.apply(k, st, r.nextSeq, false)
+	_, _, applied := r.idx.apply(k, st, r.nextSeq, false, h.HasHistory)
 	r.nextSeq++
+	if !applied {
+		return nil // a later record does not undo a success
+	}
+	if err := r.loadHistory(k, &h, raw); err != nil {
+		return err
+	}
 	if isUncertain(st) {
 		var t time.Time
 		if h.DispatchedAt != nil {
@@ -314,6 +471,41 @@ func (r *Report) loadRaw(raw []byte) error {
 	} else if len(r.idx.dispatchedAt) > 0 {
 		delete(r.idx.dispatchedAt, k)
 	}
+	return nil
+}
+
+// loadHistory keeps what the next record of k must carry in its history:
+// the entry's own history, and the entry itself when it succeeded with a
+// Failed execution and RetryFailedExecutions asks to trigger it again.
+func (r *Report) loadHistory(k hkey, h *head, raw []byte) error {
+	candidate := r.retryExec && h.Status == Succeeded && h.ExecState == ExecutionFailed
+	if r.again[k] {
+		delete(r.again, k)
+		r.nAgain--
+	}
+	if !candidate && !h.HasHistory {
+		if r.hist != nil {
+			delete(r.hist, k)
+		}
+		return nil
+	}
+	var e Entry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return err
+	}
+	hist := e.History
+	if candidate {
+		hist = append(hist, Instance{InstanceID: e.InstanceID, RequestID: e.RequestID, Execution: e.Execution})
+		if r.again == nil {
+			r.again = make(map[hkey]bool)
+		}
+		r.again[k] = true
+		r.nAgain++
+	}
+	if r.hist == nil {
+		r.hist = make(map[hkey][]Instance)
+	}
+	r.hist[k] = hist
 	return nil
 }
 
@@ -341,7 +533,15 @@ func (r *Report) openJournal() error {
 		if err != nil {
 			return fmt.Errorf("journal %s: %w", r.journalPath, err)
 		}
-		r.journal = f
+		r.journal = r.wrapJournal(f)
+	}
+	if r.held != nil && r.held.journal != nil {
+		// The journal written is the journal locked.
+		fst, err1 := r.journal.Stat()
+		lst, err2 := r.held.journal.Stat()
+		if err1 != nil || err2 != nil || !os.SameFile(fst, lst) {
+			return fmt.Errorf("journal %s: replaced while the run was opening it", r.journalPath)
+		}
 	}
 	st, err := r.journal.Stat()
 	if err != nil {
@@ -374,10 +574,24 @@ func (r *Report) openJournal() error {
 func (r *Report) SetAside() []string { return r.setAside }
 
 // Loaded counts the keys Open found: succeeded, failed (to try again) and
-// uncertain (to look up first).
+// uncertain (to look up first). With RetryFailedExecutions, the succeeded
+// entries whose execution Failed are counted as to try again, not as
+// succeeded (FailedExecutions says how many they are).
 func (r *Report) Loaded() (done, retry, uncertain int) {
 	return r.loaded[0], r.loaded[1], r.loaded[2]
 }
+
+// FailedExecutions counts the succeeded entries whose recorded execution
+// state is Failed, that Admit answers Retry for: nonzero only with
+// Options.RetryFailedExecutions.
+func (r *Report) FailedExecutions() int { return r.nAgain }
+
+// Warnings says what Open recovered from files a crash left behind: a
+// journal's torn last line, for instance. The caller logs them.
+func (r *Report) Warnings() []string { return r.warnings }
+
+// Path is the file the report is, its path resolved (see Resolve).
+func (r *Report) Path() string { return r.path }
 
 // Summary counts the entries the report holds now: after Close, those of
 // the report it wrote. Duplicates are those Admit found in this run.
@@ -412,6 +626,13 @@ func (r *Report) Admit(workflowID, key string) Prior {
 	r.idx.put(k, withSeen(v))
 	switch stateOf(v) {
 	case stSucceeded:
+		if r.again[k] {
+			if r.admitted == nil {
+				r.admitted = make(map[hkey]bool)
+			}
+			r.admitted[k] = true
+			return Prior{State: Retry}
+		}
 		return Prior{State: Done}
 	case stFailed:
 		return Prior{State: Retry}
@@ -459,6 +680,9 @@ func (r *Report) Close(finished time.Time, sourceComplete bool) error {
 		r.mu.Unlock()
 		r.journal.Close()
 		r.journal = nil
+		if r.held != nil {
+			r.held.created = false // removed below, not by release
+		}
 		if err := os.Remove(r.journalPath); err != nil {
 			errs = append(errs, fmt.Errorf("journal %s: %w", r.journalPath, err))
 		} else if err := syncDir(r.path); err != nil {
@@ -505,9 +729,8 @@ func (r *Report) closeFiles() {
 		r.orig.Close()
 		r.orig = nil
 	}
-	if r.lock != nil {
-		unlockFile(r.lock)
-		r.lock = nil
+	if r.held != nil && !r.borrowed {
+		r.held.release()
 	}
 }
 

@@ -68,6 +68,9 @@ type Config struct {
 	Limit  int
 	Redact func(string) string // removes secrets from error messages
 	Logger *slog.Logger
+	// Planned, when set, is called by Plan with every row a run would
+	// trigger (or look up first), in source order; its error ends Plan.
+	Planned func(manifest.Row) error
 }
 
 // Counters are the live numbers of a run, read by progress output.

@@ -53,6 +53,11 @@ func Plan(ctx context.Context, cfg Config, src manifest.Source, ledger Admitter)
 				s.Uncertain++
 			}
 			s.WouldTrigger++
+			if cfg.Planned != nil {
+				if err := cfg.Planned(obj.row); err != nil {
+					return s, err
+				}
+			}
 			if len(s.First) < 10 {
 				s.First = append(s.First, obj.row.Key)
 			}

@@ -31,8 +31,13 @@ type Config struct {
 	// ListObjects and GetObject.
 	COSEndpoint string
 	// Credentials sign every request; with an empty SecretID requests go
-	// unsigned (anonymous).
+	// unsigned (anonymous). Ignored when Source is set.
 	Credentials Credentials
+	// Source, when set, hands out the credentials of each request
+	// (temporary ones, refreshed); a call answered ExpiredToken is sent
+	// once more with the credentials of Source.Refresh (it was not
+	// accepted, so this is never a second trigger).
+	Source CredentialSource
 	// HTTPClient sends the requests; nil means a client tuned for many
 	// concurrent calls to one host. Its redirects are never followed.
 	HTTPClient *http.Client
@@ -59,12 +64,11 @@ func COSEndpoint(bucket, region string) string {
 // Client calls CI and COS for one bucket. It is safe for concurrent use.
 type Client struct {
 	ci, cos   *endpoint
-	creds     Credentials
-	keys      keyCache
+	creds     CredentialSource
+	signer    atomic.Pointer[signer] // of the credentials last handed out
 	http      *http.Client
 	now       func() time.Time
 	userAgent []string
-	token     []string
 	zero      []string
 	bufs      sync.Pool // *[]byte response buffers
 }
@@ -104,8 +108,10 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.CIEndpoint == "" && cfg.COSEndpoint == "" {
 		return nil, errors.New("new client: no CI or COS endpoint")
 	}
-	c := &Client{creds: cfg.Credentials, now: cfg.Now}
-	c.keys.secretKey = cfg.Credentials.SecretKey
+	c := &Client{creds: cfg.Source, now: cfg.Now}
+	if c.creds == nil {
+		c.creds = StaticSource(cfg.Credentials)
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -125,9 +131,6 @@ func NewClient(cfg Config) (*Client, error) {
 	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if cfg.UserAgent != "" {
 		c.userAgent = []string{cfg.UserAgent}
-	}
-	if t := cfg.Credentials.SessionToken; t != "" {
-		c.token = []string{t}
 	}
 	c.zero = []string{"0"}
 	c.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
@@ -189,13 +192,6 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	if in.Key == "" {
 		return TriggerResult{}, &inputError{op + ": empty object key"}
 	}
-	return resigned(func(fresh bool) (TriggerResult, error) { return c.trigger(ctx, e, in, fresh) })
-}
-
-// trigger sends one TriggerWorkflow request, signed with a fresh key when
-// fresh is set.
-func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, fresh bool) (TriggerResult, error) {
-	const op = "trigger"
 	var qb [512]byte
 	q := qb[:0]
 	if in.Name != "" {
@@ -207,14 +203,32 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, fres
 	q = appendEncode(q, in.Key)
 	q = append(q, "&workflowId="...)
 	q = appendEncode(q, in.WorkflowID)
+	query := string(q)
 
-	req, err := c.newRequest(ctx, http.MethodPost, e, e.trigger, "", string(q))
+	s, err := c.signerFor(ctx, op)
+	if err != nil {
+		return TriggerResult{}, err
+	}
+	send := func(s *signer) (TriggerResult, error) {
+		return resigned(func(fresh bool) (TriggerResult, error) { return c.trigger(ctx, e, in, query, s, fresh) })
+	}
+	res, err := send(s)
+	if s = c.renewed(ctx, err, s); s != nil {
+		res, err = send(s)
+	}
+	return res, err
+}
+
+// trigger sends one TriggerWorkflow call signed by s, with a fresh signing
+// key when fresh is set.
+func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, q string, s *signer, fresh bool) (TriggerResult, error) {
+	const op = "trigger"
+	req, err := c.newRequest(ctx, http.MethodPost, e, e.trigger, "", q, s)
 	if err != nil {
 		return TriggerResult{}, fmt.Errorf("%s %q: %w", op, in.Key, err)
 	}
 	req.Header["Content-Length"] = c.zero // net/http sends Content-Length: 0 for an empty POST
-
-	if c.creds.SecretID != "" {
+	if s.creds.SecretID != "" {
 		// The parameters as the query holds them, decoded: no need to
 		// parse the query back.
 		var ea [3]entry
@@ -223,7 +237,7 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, fres
 			params = append(params, entry{"name", in.Name})
 		}
 		params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
-		c.key(fresh).signRequest(req, c.creds.SecretID, params, nil)
+		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, params, nil)
 	}
 
 	resp, err := c.http.Do(req)
@@ -234,7 +248,7 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, fres
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
 	if resp.StatusCode/100 != 2 {
-		e := newAPIError(op, resp, *bp, c.creds, c.now())
+		e := newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
 		e.WorkflowID = in.WorkflowID
 		return TriggerResult{}, e
 	}
@@ -257,15 +271,6 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, fres
 		res.RequestID = requestID(resp.Header)
 	}
 	return res, nil
-}
-
-// key is the signing key of a request: the current one, or a fresh one
-// after an answer that refused the signature's time.
-func (c *Client) key(fresh bool) *signKey {
-	if fresh {
-		return c.keys.renew(c.now())
-	}
-	return c.keys.get(c.now())
 }
 
 // resigned sends a request once and, when the answer refused the
@@ -316,9 +321,10 @@ func mayHaveBeenSent(err error) bool {
 	return !errors.As(err, &cert)
 }
 
-// newRequest builds an unsigned request to e with the given decoded path,
-// its escaped form (empty when it needs no escaping) and raw query.
-func (c *Client) newRequest(ctx context.Context, method string, e *endpoint, path, rawPath, rawQuery string) (*http.Request, error) {
+// newRequest builds a request to e with the given decoded path, its escaped
+// form (empty when it needs no escaping) and raw query, with the session
+// token of s but not yet signed.
+func (c *Client) newRequest(ctx context.Context, method string, e *endpoint, path, rawPath, rawQuery string, s *signer) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
 		return nil, err
@@ -328,8 +334,8 @@ func (c *Client) newRequest(ctx context.Context, method string, e *endpoint, pat
 	if c.userAgent != nil {
 		req.Header["User-Agent"] = c.userAgent
 	}
-	if c.token != nil {
-		req.Header["X-Cos-Security-Token"] = c.token
+	if s.token != nil {
+		req.Header["X-Cos-Security-Token"] = s.token
 	}
 	return req, nil
 }
@@ -340,17 +346,29 @@ func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath,
 	if e == nil {
 		return nil, &inputError{op + ": no endpoint configured"}
 	}
-	return resigned(func(fresh bool) (*http.Response, error) { return c.sendGet(ctx, op, e, path, rawPath, rawQuery, fresh) })
+	s, err := c.signerFor(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	send := func(s *signer) (*http.Response, error) {
+		return resigned(func(fresh bool) (*http.Response, error) { return c.get1(ctx, op, e, path, rawPath, rawQuery, s, fresh) })
+	}
+	resp, err := send(s)
+	if s = c.renewed(ctx, err, s); s != nil {
+		resp, err = send(s)
+	}
+	return resp, err
 }
 
-// sendGet sends one GET, signed with a fresh key when fresh is set.
-func (c *Client) sendGet(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, fresh bool) (*http.Response, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery)
+// get1 sends one GET signed by s, with a fresh signing key when fresh is
+// set.
+func (c *Client) get1(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, s *signer, fresh bool) (*http.Response, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery, s)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	if c.creds.SecretID != "" {
-		c.key(fresh).signRequest(req, c.creds.SecretID, nil, nil)
+	if s.creds.SecretID != "" {
+		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, nil, nil)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -360,9 +378,66 @@ func (c *Client) sendGet(ctx context.Context, op string, e *endpoint, path, rawP
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)
-		return nil, newAPIError(op, resp, *bp, c.creds, c.now())
+		return nil, newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
 	}
 	return resp, nil
+}
+
+// signer is one set of credentials with its cached signing key.
+type signer struct {
+	creds Credentials
+	keys  keyCache
+	token []string // the x-cos-security-token header value, nil for none
+}
+
+// key is the signing key of a request: the current one, or a fresh one
+// after an answer that refused the signature's time.
+func (s *signer) key(now time.Time, fresh bool) *signKey {
+	if fresh {
+		return s.keys.renew(now)
+	}
+	return s.keys.get(now)
+}
+
+// signerFor returns the signer of the credentials the source hands out now.
+func (c *Client) signerFor(ctx context.Context, op string) (*signer, error) {
+	creds, err := c.creds.Credentials(ctx)
+	if err != nil {
+		var ce *credentialsError
+		if !errors.As(err, &ce) {
+			err = &credentialsError{err: fmt.Errorf("%s: %s", op, c.creds.Redact(err.Error())), cause: err}
+		}
+		return nil, err
+	}
+	return c.signerOf(creds), nil
+}
+
+func (c *Client) signerOf(creds Credentials) *signer {
+	if s := c.signer.Load(); s != nil && s.creds == creds {
+		return s
+	}
+	s := &signer{creds: creds}
+	s.keys.secretKey = creds.SecretKey
+	if creds.SessionToken != "" {
+		s.token = []string{creds.SessionToken}
+	}
+	c.signer.Store(s)
+	return s
+}
+
+// renewed returns the signer to send a call again with when its answer
+// err says that the credentials of s have expired and the source has newer
+// ones; nil otherwise.
+func (c *Client) renewed(ctx context.Context, err error, s *signer) *signer {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != "ExpiredToken" {
+		return nil
+	}
+	fresh, rerr := c.creds.Refresh(ctx, s.creds)
+	if rerr != nil || fresh == s.creds {
+		return nil
+	}
+	return c.signerOf(fresh)
 }
 
 // getBody is get that reads the whole answer.

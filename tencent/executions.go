@@ -67,8 +67,14 @@ func (c *Client) ListExecutions(ctx context.Context, q ExecutionQuery) (Executio
 	if q.WorkflowID != "" {
 		add("workflowId", q.WorkflowID)
 	}
+	if q.JobID != "" {
+		add("jobId", q.JobID)
+	}
 	if q.Name != "" {
 		add("name", q.Name)
+	}
+	if q.Ascending {
+		add("orderByTime", "Asc")
 	}
 	if !q.Start.IsZero() {
 		add("startCreationTime", q.Start.Format(executionTimeLayout))

@@ -58,7 +58,9 @@ type ExecutionQuery struct {
 	Start, End time.Time // creation-time window; zero means unbounded
 	States     string    // comma list, default All
 	NextToken  string
-	Size       int // page size, 0 means 100
+	Size       int    // page size, 0 means 100
+	JobID      string // the inventory trigger job that created the executions
+	Ascending  bool   // oldest first (orderByTime=Asc); the service's default is newest first
 }
 
 // ExecutionSummary is one item of a DescribeWorkflowExecutions answer.

@@ -1,4 +1,16 @@
-package report
+// Package offheap is the hash table behind the report's index: ten million
+// keys' states in a few hundred megabytes, outside the Go heap.
+//
+// Where it runs: in every run, dry run and rewrite of a report (package
+// report's index, one entry per object: a 64-bit hash to a 64-bit packed
+// state), and in report.ScanLive (one entry per key of a journal). Why
+// unsafe and mmap: a shard of 64 KiB or more is an anonymous mapping, so
+// the garbage collector neither scans it nor counts it in its heap goal;
+// with a Go slice, a 10M-key index would make the heap goal twice the
+// table, and every GC cycle would scan it. The mapping is private to the
+// process and freed by Free (the table must not be used afterwards);
+// nothing else in the module maps memory.
+package offheap
 
 import (
 	"math/bits"
@@ -6,7 +18,7 @@ import (
 	"unsafe"
 )
 
-// table is a hash table from a non-zero 64-bit hash to a 64-bit value, made
+// Table is a hash table from a non-zero 64-bit hash to a 64-bit value, made
 // for the index's 10 million keys: 16 bytes a slot, open addressing with
 // linear probing up to 85% full, in 256 shards that each grow by 30% at a
 // time (so that growing never needs twice the memory, and the table is
@@ -14,8 +26,9 @@ import (
 // or more lives outside the Go heap (an anonymous mapping): the garbage
 // collector neither scans it nor counts it in its heap goal, so the
 // process's memory is the table plus a small heap, not twice the table.
-// Nothing is ever deleted. free must be called when the table is done.
-type table struct {
+// Nothing is ever deleted. Free must be called when the table is done.
+// The zero Table is empty and ready to use.
+type Table struct {
 	shards [nShards]shard
 }
 
@@ -29,7 +42,7 @@ type shard struct {
 
 const (
 	nShards      = 256
-	shardShift   = 64 - 8
+	ShardShift   = 64 - 8 // a key's top 8 bits choose its shard
 	minSlots     = 64
 	mapThreshold = 64 << 10 // bytes: larger shards are mapped
 	slotSize     = int(unsafe.Sizeof(slot{}))
@@ -42,9 +55,9 @@ func pos(h uint64, n int) int {
 	return int(hi)
 }
 
-// get returns the value of h (h != 0).
-func (t *table) get(h uint64) (uint64, bool) {
-	s := &t.shards[h>>shardShift]
+// Get returns the value of h (h != 0).
+func (t *Table) Get(h uint64) (uint64, bool) {
+	s := &t.shards[h>>ShardShift]
 	n := len(s.slots)
 	if n == 0 {
 		return 0, false
@@ -62,9 +75,9 @@ func (t *table) get(h uint64) (uint64, bool) {
 	}
 }
 
-// set stores v for h (h != 0).
-func (t *table) set(h, v uint64) {
-	s := &t.shards[h>>shardShift]
+// Set stores v for h (h != 0).
+func (t *Table) Set(h, v uint64) {
+	s := &t.shards[h>>ShardShift]
 	if (s.n+1)*100 > len(s.slots)*85 {
 		s.grow()
 	}
@@ -85,8 +98,8 @@ func (t *table) set(h, v uint64) {
 	}
 }
 
-// bytes is the memory the slots take.
-func (t *table) bytes() int {
+// Bytes is the memory the slots take.
+func (t *Table) Bytes() int {
 	n := 0
 	for i := range t.shards {
 		n += len(t.shards[i].slots) * slotSize
@@ -94,8 +107,8 @@ func (t *table) bytes() int {
 	return n
 }
 
-// len is the number of keys.
-func (t *table) len() int {
+// Len is the number of keys.
+func (t *Table) Len() int {
 	n := 0
 	for i := range t.shards {
 		n += t.shards[i].n
@@ -127,8 +140,8 @@ func (s *shard) grow() {
 	freeSlots(old, oldMapped)
 }
 
-// free releases the memory of the table; it must not be used afterwards.
-func (t *table) free() {
+// Free releases the memory of the table; it must not be used afterwards.
+func (t *Table) Free() {
 	for i := range t.shards {
 		s := &t.shards[i]
 		freeSlots(s.slots, s.mapped)
