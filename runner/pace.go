@@ -109,7 +109,7 @@ type controller struct {
 	resume    float64   // after an outage in slow start: the limit to go back to
 	wmax      float64   // the accepted rate at the last cut
 	lastCut   time.Time // zero before the first cut
-	plateau   bool      // the climb since the last cut reached wmax
+	plateau   bool      // the climb since the last cut reached wmax, or the quota's edge
 	justCut   bool      // the window that ended last was a cut
 
 	winStart           time.Time
@@ -177,6 +177,10 @@ func (c *controller) answer(now time.Time, throttled bool) (float64, *paceEvent)
 		// At the quota's edge: hold the limit, and the curve's clock.
 		if !c.lastCut.IsZero() {
 			c.lastCut = c.lastCut.Add(elapsed)
+		}
+		if !c.slowStart && !c.plateau {
+			c.plateau = true
+			return c.limit, &paceEvent{kind: "plateau", limit: c.limit, accepted: accepted, throttled: share, lastMax: c.wmax}
 		}
 		return c.limit, nil
 	}
@@ -318,7 +322,7 @@ func (p *pacer) Answered(throttled bool) time.Duration {
 func (p *pacer) log(ev *paceEvent) {
 	msg := map[string]string{
 		"cut":     "pace: throttled, rate cut",
-		"plateau": "pace: back at the last maximum",
+		"plateau": "pace: at the quota, holding",
 		"ceiling": "pace: at --qps",
 	}[ev.kind]
 	p.logger.Info(msg, "event", ev.kind, "limit", round2(ev.limit), "accepted", round2(ev.accepted),

@@ -1,9 +1,13 @@
 package runner
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -339,5 +343,31 @@ func TestPacerThrottledFor(t *testing.T) {
 	}
 	if got := p.Answered(false); got != 0 {
 		t.Errorf("accepted answer: %v, want 0", got)
+	}
+}
+
+// TestPacerLogsCutsAndPlateaus: a cut and the climb back to the last
+// maximum each log one line, with numbers as JSON numbers.
+func TestPacerLogsCutsAndPlateaus(t *testing.T) {
+	var buf bytes.Buffer
+	start := time.Unix(1_700_000_000, 0)
+	clock := start
+	p := newPacer(5000, 0, true, func() time.Time { return clock }, slog.New(slog.NewJSONHandler(&buf, nil)))
+	q := &simQuota{rate: fixedRate(200)}
+	simulate(p, &clock, start, q, 30*time.Second, 20*time.Millisecond)
+	events := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec struct {
+			Event    string   `json:"event"`
+			Limit    *float64 `json:"limit"`
+			Accepted *float64 `json:"accepted"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Limit == nil || rec.Accepted == nil {
+			t.Fatalf("log line %s: want event, limit and accepted as numbers (%v)", line, err)
+		}
+		events[rec.Event]++
+	}
+	if events["cut"] == 0 || events["plateau"] == 0 {
+		t.Errorf("logged events %v, want cuts and plateaus", events)
 	}
 }
