@@ -158,6 +158,7 @@ type Server struct {
 	triggerFaults  atomic.Pointer[faultState]
 	listFaults     atomic.Pointer[faultState]
 	describeFaults atomic.Pointer[faultState]
+	execDelay      atomic.Int64 // how long instances stay Running, ns
 
 	stats struct {
 		requests, accepted, rejected, faults, lists, gets, executions atomic.Int64
@@ -196,6 +197,7 @@ func New(cfg Config) *Server {
 	s.objects.init()
 	s.SetFaults(cfg.Trigger, cfg.List)
 	s.SetDescribeFaults(cfg.Describe)
+	s.SetExecutionDelay(cfg.ExecutionDelay)
 	return s
 }
 

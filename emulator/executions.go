@@ -109,7 +109,7 @@ func (s *Server) knownWorkflow(wf string) bool {
 // then Failed for the first instance of a key under a FailPrefixes prefix,
 // Success for any other.
 func (s *Server) state(in *instance, now time.Time) string {
-	if now.Before(in.at.Add(s.cfg.ExecutionDelay)) {
+	if now.Before(in.at.Add(s.executionDelay())) {
 		return "Running"
 	}
 	if in.nth == 0 && hasAnyPrefix(in.key, s.cfg.FailPrefixes) {
@@ -117,6 +117,13 @@ func (s *Server) state(in *instance, now time.Time) string {
 	}
 	return "Success"
 }
+
+// executionDelay is how long instances stay Running (see SetExecutionDelay).
+func (s *Server) executionDelay() time.Duration { return time.Duration(s.execDelay.Load()) }
+
+// SetExecutionDelay replaces Config.ExecutionDelay: every instance, old
+// and new, is Running until d after its trigger.
+func (s *Server) SetExecutionDelay(d time.Duration) { s.execDelay.Store(int64(d)) }
 
 func hasAnyPrefix(key string, prefixes []string) bool {
 	for _, p := range prefixes {
@@ -427,7 +434,7 @@ func (s *Server) serveExecution(w http.ResponseWriter, r *http.Request, rid stri
 		code, msg = "InternalError", "the emulator fails the first execution of keys under its fail prefixes"
 	}
 	if st != "Running" {
-		buf = in.at.Add(s.cfg.ExecutionDelay).In(s.zone).AppendFormat(buf, time.RFC3339)
+		buf = in.at.Add(s.executionDelay()).In(s.zone).AppendFormat(buf, time.RFC3339)
 	}
 	buf = append(buf, "</EndTime><Code>"...)
 	buf = append(buf, code...)
