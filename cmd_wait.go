@@ -18,8 +18,9 @@ import (
 // the contract: nil when every instance ended Success; exit 1 when some
 // ended Failed or Cancel, could not be looked up (the reason is in the
 // entry's execution.error) or, without wait, still run; exit 3 when stopped
-// (the report keeps what the passes found); exit 4 when a run holds the
-// report.
+// (the report keeps what the passes found), when the first look-ups all
+// failed the same permanent way, or on a fatal answer; exit 4 when a run
+// holds the report.
 func lookUpExecutions(ctx context.Context, cfg runner.Config, path string, svc runner.Describer, wait bool, interval time.Duration, env environment, logger *slog.Logger) error {
 	var (
 		t   runner.Tally
@@ -36,7 +37,8 @@ func lookUpExecutions(ctx context.Context, cfg runner.Config, path string, svc r
 		t, err = runner.Status(ctx, cfg, path, svc)
 	}
 	stopped := errors.Is(err, context.Canceled)
-	if err == nil || stopped {
+	gaveUp := errors.Is(err, runner.ErrLookupsFailing)
+	if err == nil || stopped || gaveUp {
 		fmt.Fprintf(env.stdout, "%s: %d instances: %d Success, %d Failed, %d Cancel, %d running, %d not found, %d look-up errors, %d not looked up\n",
 			path, t.Total(), t.Success, t.Failed, t.Cancel, t.Running, t.NotFound, t.LookupFailed, t.Unknown)
 	}
@@ -46,6 +48,8 @@ func lookUpExecutions(ctx context.Context, cfg runner.Config, path string, svc r
 		return &exitError{code: exitAborted, err: context.Canceled}
 	case errors.As(err, &locked):
 		return &exitError{code: exitLocked, err: err, hint: "a run is writing this report; look its executions up when it has finished"}
+	case gaveUp:
+		return &exitError{code: exitAborted, err: err, hint: "check the sub-account's CAM permission to describe executions (ci:DescribeMediaWorkflowExecutions) and the endpoint; then run: wftrigger status --report " + shellQuote(path)}
 	case err != nil:
 		return &exitError{code: exitAborted, err: err, hint: "fix the cause, then run: wftrigger status --report " + shellQuote(path)}
 	case !t.AllSucceeded():

@@ -284,6 +284,27 @@ func TestStatusLookupErrors(t *testing.T) {
 	}
 }
 
+// TestStatusDeniedEverywhere: when every look-up is denied (no describe
+// permission), status stops after the first 20 with exit 3 and a hint,
+// having recorded those 20.
+func TestStatusDeniedEverywhere(t *testing.T) {
+	_, url := execEmulator(t, func(c *emulator.Config) {
+		c.ExecutionDelay = 0
+		c.DescribeDenyPrefixes = []string{""}
+	})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.json")
+	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(30))
+	if code, stdout, stderr := wftrigger(t, runArgs(url, path, "--manifest", filepath.Join(dir, "keys.txt"))...); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := wftrigger(t, "status", "--report", path, "--concurrency", "2")
+	if code != 3 || !strings.Contains(stdout, "30 instances: 0 Success, 0 Failed, 0 Cancel, 0 running, 0 not found, 20 look-up errors, 10 not looked up") ||
+		!strings.Contains(stderr, "AccessDenied") || !strings.Contains(stderr, "ci:DescribeMediaWorkflowExecutions") {
+		t.Fatalf("status denied everywhere: exit %d, want 3 after 20 look-ups\n%s%s", code, stdout, stderr)
+	}
+}
+
 // TestRetryFailedExecutions: after status recorded two Failed executions,
 // --retry-failed-executions triggers exactly those two once more (counted
 // at the emulator), keeps the earlier instance in the entry's history, and

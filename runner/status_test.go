@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -229,5 +230,33 @@ func TestWait(t *testing.T) {
 	cancel()
 	if _, err := Wait(ctx, Config{}, path, svc, time.Hour, nil); err != context.Canceled {
 		t.Errorf("Wait after the stop = %v, want context.Canceled", err)
+	}
+}
+
+// TestStatusSameLookupErrors: when the first look-ups all fail with one
+// permanent error, the pass stops looking up, still records what it found
+// and says why; 404s do not count.
+func TestStatusSameLookupErrors(t *testing.T) {
+	path := writeReport(t, 200)
+	svc := &fakeDescriber{state: func(string) (string, error) {
+		return "", &Failure{Outcome: Permanent, HTTPStatus: 403, Code: "AccessDenied", Message: "no describe permission"}
+	}}
+	got, err := Status(context.Background(), Config{Concurrency: 4}, path, svc)
+	if !errors.Is(err, ErrLookupsFailing) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("Status = %v, want ErrLookupsFailing naming AccessDenied", err)
+	}
+	if got.LookupFailed != sameErrorWindow || got.Unknown != 200-sameErrorWindow {
+		t.Errorf("Status = %+v, want %d look-up errors and the rest not looked up", got, sameErrorWindow)
+	}
+	if n := svc.calls.Load(); n > sameErrorWindow+6*4 {
+		t.Errorf("%d look-ups, want no more than the first %d and the window", n, sameErrorWindow)
+	}
+
+	path = writeReport(t, 50)
+	svc = &fakeDescriber{state: func(string) (string, error) {
+		return "", &Failure{Outcome: Permanent, HTTPStatus: 404, Code: "ResourceNotFound"}
+	}}
+	if got, err := Status(context.Background(), Config{Concurrency: 4}, path, svc); err != nil || got.NotFound != 50 {
+		t.Errorf("all not found: Status = %+v, %v, want 50 not found and no error", got, err)
 	}
 }
