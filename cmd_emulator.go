@@ -40,7 +40,7 @@ func emulatorSections() []helpSection {
 	return []helpSection{
 		{"Flags", []string{"listen ADDR", "secret-id ID", "secret-key KEY", "session-token T", "bucket NAME-APPID",
 			"workflow LIST", "deny-prefix LIST", "objects N", "objects-file PATH", "error-rate F", "slowdown-rate F",
-			"reset-rate F", "qps R", "latency D", "list-error-rate F", "execution-delay D", "auth-style S"}},
+			"reset-rate F", "qps R", "latency D", "list-error-rate F", "execution-delay D", "fail-prefix LIST", "auth-style S"}},
 		{"A quota that moves", []string{"qps-schedule LIST", "quota-burst D", "outage AT+FOR", "quota-log PATH"}},
 		{"Inventory trigger jobs", []string{"job-rate R", "job-skip-every N", "job-fail-after N"}},
 		{"Temporary credentials", []string{"cvm-role NAME", "sts-role-arn ARN", "credential-life D"}},
@@ -53,6 +53,7 @@ type emulatorOptions struct {
 	listen    string
 	workflows string
 	deny      string
+	fail      string
 	objects   int
 	objFile   string
 	authStyle string
@@ -85,6 +86,7 @@ func emulatorFlags(o *emulatorOptions) *flag.FlagSet {
 	fs.DurationVar(&o.cfg.Trigger.Latency, "latency", 0, "added to every trigger answer")
 	fs.Float64Var(&o.cfg.List.ErrorRate, "list-error-rate", 0, "fraction of listing and GET Object requests answered 500")
 	fs.DurationVar(&o.cfg.ExecutionDelay, "execution-delay", emulator.DefaultExecutionDelay, "how long an instance stays Running")
+	fs.StringVar(&o.fail, "fail-prefix", "", "the first execution of a key under these prefixes ends Failed\n(a second trigger of the key ends Success)")
 	fs.StringVar(&o.authStyle, "auth-style", "cos", "answer CI requests that fail authentication as cos (403\nInvalidAccessKeyId, SignatureDoesNotMatch) or ci (401 SecretidNotExist,\nInvalidAuthorization, MissingAuthorization, SignatureExpired)")
 	fs.Float64Var(&o.jobs.Rate, "job-rate", 100, "objects an inventory trigger job processes a second")
 	fs.IntVar(&o.jobs.SkipEvery, "job-skip-every", 0, "a job leaves every N-th object without an execution (NotInJob)")
@@ -107,6 +109,7 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	}
 	o.cfg.Workflows = splitList(o.workflows)
 	o.cfg.DenyPrefixes = splitList(o.deny)
+	o.cfg.FailPrefixes = splitList(o.fail)
 	for _, r := range []float64{o.cfg.Trigger.ErrorRate, o.cfg.Trigger.SlowDownRate, o.cfg.Trigger.ResetRate, o.cfg.List.ErrorRate} {
 		if r < 0 || r > 1 {
 			return usageError("--error-rate 0.05", "fault rates are fractions from 0 to 1, not %g", r)

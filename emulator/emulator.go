@@ -77,6 +77,15 @@ type Config struct {
 	// ExecutionDelay is how long an instance stays Running after its
 	// trigger before it is Success (0: Success at once).
 	ExecutionDelay time.Duration
+	// FailPrefixes: the first instance of a key under any of these ends
+	// Failed instead of Success; later instances of the same key (a
+	// second trigger) end Success, as after a transient failure.
+	FailPrefixes []string
+	// Describe are the faults of GET /workflowexecution/<runId>.
+	Describe Faults
+	// DescribeDenyPrefixes: looking up an instance of a key under any of
+	// these gets 403 AccessDenied.
+	DescribeDenyPrefixes []string
 	// Seed seeds the fault randomness and the instance id tag.
 	Seed int64
 	// Now is the clock; nil means time.Now.
@@ -150,9 +159,11 @@ type Server struct {
 	reqSeq atomic.Uint64
 	draws  atomic.Uint64
 
-	triggerFaults atomic.Pointer[faultState]
-	quota         *quotaState
-	listFaults    atomic.Pointer[faultState]
+	triggerFaults  atomic.Pointer[faultState]
+	quota          *quotaState
+	listFaults     atomic.Pointer[faultState]
+	describeFaults atomic.Pointer[faultState]
+	execDelay      atomic.Int64 // how long instances stay Running, ns
 
 	stats struct {
 		requests, accepted, rejected, faults, lists, gets, executions atomic.Int64
@@ -191,6 +202,8 @@ func New(cfg Config) *Server {
 	s.objects.init()
 	s.SetFaults(cfg.Trigger, cfg.List)
 	s.quota = newQuotaState(cfg.Quota)
+	s.SetDescribeFaults(cfg.Describe)
+	s.SetExecutionDelay(cfg.ExecutionDelay)
 	return s
 }
 
@@ -230,6 +243,12 @@ func (s *Server) Close() error {
 func (s *Server) SetFaults(trigger, list Faults) {
 	s.triggerFaults.Store(newFaultState(trigger))
 	s.listFaults.Store(newFaultState(list))
+}
+
+// SetDescribeFaults replaces the faults of execution look-ups
+// (GET /workflowexecution/<runId>).
+func (s *Server) SetDescribeFaults(f Faults) {
+	s.describeFaults.Store(newFaultState(f))
 }
 
 // Stats returns a snapshot of the counters.

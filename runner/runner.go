@@ -533,23 +533,8 @@ func (r *run) finish(failure *failed, key string) error {
 	return &AbortError{Reason: reason, Key: key, Err: err}
 }
 
-// entryError is the report's error for err: the fields of the service's
-// Failure, or, for the runner's own errors (a wait cut short by the stop),
-// Interrupted.
-func (r *run) entryError(err error) *report.Error {
-	if err == nil {
-		return &report.Error{Code: "Unknown", Message: "no call was made"}
-	}
-	var f *Failure
-	if errors.As(err, &f) {
-		return &report.Error{HTTPStatus: f.HTTPStatus, Code: f.Code, Message: r.cfg.Redact(f.Message), RequestID: f.RequestID}
-	}
-	code := "Unknown"
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		code = "Interrupted"
-	}
-	return &report.Error{Code: code, Message: r.cfg.Redact(err.Error())}
-}
+// entryError is the report's error for err (see errorOf).
+func (r *run) entryError(err error) *report.Error { return errorOf(err, r.cfg.Redact) }
 
 func isAbort(err error, reasons ...string) bool {
 	var ae *AbortError
