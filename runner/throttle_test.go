@@ -157,8 +157,8 @@ func TestUncertainParkedNotStalling(t *testing.T) {
 			if got := c.Recovered.Load(); got != wantRecovered {
 				t.Errorf("recovered %d, want %d", got, wantRecovered)
 			}
-			if elapsed > 4*time.Second {
-				t.Errorf("run took %v: lost answers held the workers (serialised bound 6 s)", elapsed)
+			if elapsed >= 6*time.Second {
+				t.Errorf("run took %v: lost answers held the workers (held, they take at least 6 s)", elapsed)
 			}
 			if api.lists >= 80 {
 				t.Errorf("%d window listings for 80 lost answers: not batched", api.lists)
