@@ -54,9 +54,14 @@ type Config struct {
 	// (objects skipped as done, duplicate or invalid do not count, so that
 	// a rerun with the same limit goes on where the last one stopped);
 	// 0: no limit.
-	Limit  int
-	Redact func(string) string // removes secrets from error messages
-	Logger *slog.Logger
+	Limit int
+	// Deadline, when set, ends the window of a run (--max-duration): at
+	// Deadline the run stops dispatching as if the source had ended there
+	// (calls in flight finish, objects are left as a stop leaves them), Run
+	// returns nil and Counters.Exhausted stays false.
+	Deadline time.Time
+	Redact   func(string) string // removes secrets from error messages
+	Logger   *slog.Logger
 	// Planned, when set, is called by Plan with every row a run would
 	// trigger (or look up first), in source order; its error ends Plan.
 	Planned func(manifest.Row) error
@@ -74,7 +79,19 @@ type Counters struct {
 	Duplicates atomic.Int64
 	Skipped    atomic.Int64 // already succeeded in an earlier run
 	InFlight   atomic.Int64
-	Exhausted  atomic.Bool // the source was read to its end
+	Throttled  atomic.Int64 // throttled answers
+	Exhausted  atomic.Bool  // the source was read to its end
+
+	pace atomic.Pointer[pacer]
+}
+
+// RateLimit is the pacer's current limit in calls a second; 0 when there
+// is none (--qps 0) or before the run starts.
+func (c *Counters) RateLimit() float64 {
+	if p := c.pace.Load(); p != nil {
+		return p.Limit()
+	}
+	return 0
 }
 
 // AbortError is a run that ended before its source did, for a reason other
@@ -105,8 +122,17 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 		pace:  newPacer(cfg.QPS, cfg.Adaptive, time.Now),
 		judge: judge{threshold: cfg.MaxFailures},
 	}
+	c.pace.Store(r.pace)
 
-	g, gctx := errgroup.WithContext(ctx)
+	// The window's end stops the run as a cancellation does, but Run
+	// returns ctx's error, not the window's: nil when only the window ended.
+	stop := ctx
+	if !cfg.Deadline.IsZero() {
+		var endWindow context.CancelFunc
+		stop, endWindow = context.WithDeadline(ctx, cfg.Deadline)
+		defer endWindow()
+	}
+	g, gctx := errgroup.WithContext(stop)
 	r.stop = gctx
 	var cancelCalls context.CancelFunc
 	r.calls, cancelCalls = context.WithCancel(context.WithoutCancel(ctx))
@@ -365,6 +391,9 @@ func (r *run) process(obj object) error {
 			return &AbortError{Reason: "fatal", Key: e.Key, Err: err}
 		case Permanent:
 			return r.fail(e, err)
+		}
+		if outcome == Throttled {
+			r.c.Throttled.Add(1)
 		}
 		r.pace.Answered(outcome == Throttled)
 		if e.Attempts >= r.cfg.Policy.MaxAttempts {
