@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/wftrigger/wftrigger/manifest"
@@ -115,23 +114,30 @@ func runServerSide(ctx context.Context, o runOptions, env environment, client *t
 	}
 	var (
 		c      serverside.Counters
-		failed atomic.Int64 // the objects the job left without an execution, once it ended
+		totals serverSideTotals
 	)
-	sr.metrics.start(ctx, serverSideNumbers(&c, &failed))
+	sr.metrics.start(ctx, serverSideNumbers(&c, &totals))
 	stopProgress := serverSideProgress(ctx, o.progress, logger, &c)
 	stopCompaction := rep.RewriteEvery(ctx, report.DefaultRewriteInterval, logger)
 	res, runErr := serverside.Run(ctx, cfg, src, client, rep, &c)
 	stopCompaction()
 	stopProgress()
-	complete := runErr == nil && c.Exhausted.Load()
+	// A stop (a signal, the window's end) is not the end of the source:
+	// the job goes on, and the next run reattaches to it.
+	complete := runErr == nil && c.Exhausted.Load() && res.Outcome != serverside.Stopped
 	sr.metrics.setComplete(complete)
 	if err := rep.Close(time.Now().UTC(), complete); err != nil {
 		return &exitError{code: exitAborted, err: fmt.Errorf("write report: %w", err)}
 	}
 	sum := rep.Summary()
+	// This run's objects: the report's successes but those of earlier
+	// runs; failed (NotInJob) only once the job ended, since until then
+	// the job may still trigger them.
+	totals.succeeded.Store(max(0, int64(sum.Succeeded)-c.Skipped.Load()))
 	if res.Outcome != serverside.Stopped {
-		failed.Store(int64(sum.Failed))
+		totals.failed.Store(int64(sum.Failed))
 	}
+	totals.ended.Store(true)
 	windowEnded := runErr == nil && res.Outcome == serverside.Stopped && ctx.Err() == nil && !sr.deadline.IsZero()
 	if windowEnded {
 		logger.Info("the --max-duration window ended: the server-side job goes on; the same command reattaches to it",

@@ -117,16 +117,26 @@ func rateLimit(c *runner.Counters, qps float64) float64 {
 	return c.RateLimit()
 }
 
-// serverSideNumbers are the metrics of a server-side run: the executions
-// recorded are the objects that succeeded, and failed (set by the command
-// once the job ended) the objects still without an execution (NotInJob);
-// the job makes no TriggerWorkflow call of ours.
-func serverSideNumbers(c *serverside.Counters, failed *atomic.Int64) func() metrics.Snapshot {
+// serverSideTotals are a server-side run's object counts once the job
+// ended (or the run stopped), read from the report: while the run goes on
+// only the executions recorded are known.
+type serverSideTotals struct {
+	ended             atomic.Bool
+	succeeded, failed atomic.Int64
+}
+
+// serverSideNumbers are the metrics of a server-side run: while it goes on,
+// the executions recorded stand for the objects that succeeded; once it
+// ended, t says which objects succeeded in this run and which the job left
+// without an execution (NotInJob, failed). The job makes no TriggerWorkflow
+// call of ours.
+func serverSideNumbers(c *serverside.Counters, t *serverSideTotals) func() metrics.Snapshot {
 	return func() metrics.Snapshot {
-		return metrics.Snapshot{Objects: metrics.Objects{
-			Succeeded: c.Executions.Load(), Failed: failed.Load(), Invalid: c.Invalid.Load(),
-			Duplicate: c.Duplicates.Load(), Skipped: c.Skipped.Load(),
-		}}
+		o := metrics.Objects{Succeeded: c.Executions.Load(), Invalid: c.Invalid.Load(), Duplicate: c.Duplicates.Load(), Skipped: c.Skipped.Load()}
+		if t.ended.Load() {
+			o.Succeeded, o.Failed = t.succeeded.Load(), t.failed.Load()
+		}
+		return metrics.Snapshot{Objects: o}
 	}
 }
 

@@ -126,11 +126,15 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 
 	// The window's end stops the run as a cancellation does, but Run
 	// returns ctx's error, not the window's: nil when only the window ended.
+	// A timer cancels it rather than a context deadline: x/time/rate's Wait
+	// fails at once, without waiting, for a turn beyond a deadline, and
+	// every object would be dropped that way until the source ran out.
 	stop := ctx
 	if !cfg.Deadline.IsZero() {
 		var endWindow context.CancelFunc
-		stop, endWindow = context.WithDeadline(ctx, cfg.Deadline)
+		stop, endWindow = context.WithCancel(ctx)
 		defer endWindow()
+		defer time.AfterFunc(time.Until(cfg.Deadline), endWindow).Stop()
 	}
 	g, gctx := errgroup.WithContext(stop)
 	r.stop = gctx

@@ -78,3 +78,24 @@ func TestRunCountsThrottled(t *testing.T) {
 		t.Errorf("RateLimit() = %g, want a limit in (0, 1000]", got)
 	}
 }
+
+// TestRunDeadlineWithPace: a window shorter than the paced source leaves
+// the source unread; the limiter's waits are not cut short by the window's
+// end ahead of time (which would drop every object until the source ran
+// out).
+func TestRunDeadlineWithPace(t *testing.T) {
+	api := &fakeAPI{answer: func(string, int) (TriggerResult, error) { return ok, nil }}
+	cfg := testConfig()
+	cfg.QPS = 20
+	cfg.Deadline = time.Now().Add(200 * time.Millisecond)
+	var c Counters
+	if err := Run(context.Background(), cfg, &rows{keys: keys(10000)}, api, newLedger(), &c); err != nil {
+		t.Fatalf("Run = %v, want nil at the end of the window", err)
+	}
+	if c.Exhausted.Load() || c.Read.Load() == 10000 {
+		t.Errorf("read %d rows, exhausted %v: want the window to leave the source unread", c.Read.Load(), c.Exhausted.Load())
+	}
+	if got := api.total.Load(); got != c.Succeeded.Load() {
+		t.Errorf("%d calls, %d succeeded: want every call recorded", got, c.Succeeded.Load())
+	}
+}
