@@ -189,12 +189,12 @@ func TestMetricsFileMatchesReport(t *testing.T) {
 	}
 	m = readMetrics(t, prom, path)
 	for name, want := range map[string]float64{
-		`wftrigger_objects{status=succeeded}`: 0,
-		`wftrigger_objects{status=failed}`:    float64(len(denied)),
-		`wftrigger_objects{status=skipped}`:   float64(len(good)),
-		`wftrigger_calls`:                     float64(len(denied)),
-		`wftrigger_complete`:                  1,
-		`wftrigger_last_run_exit_code`:        1,
+		`wftrigger_objects{status=succeeded}`:      0,
+		`wftrigger_objects{status=failed}`:         float64(len(denied)),
+		`wftrigger_objects{status=skipped}`:        float64(len(good)),
+		`wftrigger_calls`:                          float64(len(denied)),
+		`wftrigger_complete`:                       1,
+		`wftrigger_last_run_exit_code`:             1,
 		`wftrigger_last_success_timestamp_seconds`: success,
 	} {
 		if got, ok := m[name]; !ok || got != want {
