@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"math"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/metrics"
+	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/runner"
 	"github.com/wftrigger/wftrigger/serverside"
 )
@@ -158,4 +160,50 @@ func (m *runMetrics) setExecutions(states map[string]int64) {
 	m.mu.Lock()
 	m.executions = states
 	m.mu.Unlock()
+}
+
+// checkStatusMetrics refuses, before any look-up, a --metrics-file of
+// status that cannot be written.
+func checkStatusMetrics(path string) error {
+	if err := metrics.CheckPath(path); err != nil {
+		return usageError("give --metrics-file the run's metrics file, in a folder that exists", "--metrics-file: %v", err)
+	}
+	return nil
+}
+
+// writeStatusMetrics records, after `wftrigger status` ended with exit
+// status code, the report's instances by execution state in the run's
+// metrics file (metrics.WriteExecutions keeps the run's series). A status
+// that looked nothing up (exit 2, or 4: a run holds the report and owns
+// the file) writes nothing.
+func writeStatusMetrics(path, reportPath string, code int, stderr io.Writer) {
+	if code == exitUsage || code == exitLocked {
+		return
+	}
+	h, states, err := executionStates(reportPath)
+	if err == nil {
+		err = metrics.WriteExecutions(path, metrics.Snapshot{Bucket: h.Meta.Bucket, Workflow: h.Meta.WorkflowID, Report: reportPath, Executions: states})
+	}
+	if err != nil {
+		newLogger(stderr, "text").Warn("metrics file", "error", err)
+	}
+}
+
+// executionStates counts the instances of the report at path by their
+// recorded execution state; an instance never looked up, or whose state
+// could not be learnt, counts as Unknown. For status and --wait.
+func executionStates(path string) (report.Header, map[string]int64, error) {
+	states := map[string]int64{}
+	h, err := report.Scan(path, func(e report.Entry) error {
+		if e.Status != report.Succeeded || e.InstanceID == "" {
+			return nil
+		}
+		st := "Unknown"
+		if e.Execution != nil && e.Execution.State != "" {
+			st = e.Execution.State
+		}
+		states[st]++
+		return nil
+	})
+	return h, states, err
 }

@@ -179,6 +179,21 @@ func TestMetricsFileMatchesReport(t *testing.T) {
 		t.Errorf("first run: last success %v, last run %v: want both, equal", success, m["wftrigger_last_run_timestamp_seconds"])
 	}
 
+	// status records the executions in the run's file and keeps the rest.
+	code, stdout, stderr = wftrigger(t, "status", "--report", path, "--ci-endpoint", url, "--metrics-file", prom, "--qps", "1000")
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s%s", code, stdout, stderr)
+	}
+	after := readMetrics(t, prom, path)
+	if got := after["wftrigger_executions{state=Success}"]; got != float64(len(good)) {
+		t.Errorf("after status: wftrigger_executions{state=Success} = %v, want %d", got, len(good))
+	}
+	for name, v := range m {
+		if after[name] != v {
+			t.Errorf("after status: %s = %v, want the run's %v", name, after[name], v)
+		}
+	}
+
 	// The same report, three denied keys more: exit 1.
 	denied := []string{"denied/a.mp4", "denied/b.mp4", "denied/c.mp4"}
 	writeLines(t, manifest, append(append([]string{}, good...), denied...))
