@@ -263,7 +263,12 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	// Once the flags parsed, the metrics file is written whatever the exit
 	// status (2 and 4 included), here, with the status the run returns.
 	m := newRunMetrics(o, started, logger)
-	defer func() { m.finish(exitCode(err)) }()
+	defer func() {
+		m.finish(exitCode(err))
+		if o.logFormat == "json" {
+			err = logExit(logger, err)
+		}
+	}()
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -98,4 +100,29 @@ func printRunSummary(w io.Writer, o runOptions, runID string, sum report.Summary
 		fmt.Fprint(w, "; the source was not read to its end")
 	}
 	fmt.Fprintln(w)
+}
+
+// logExit logs a run's error (and its hint) as the last line of a JSON
+// log, so that every line on stderr is a JSON object, and returns the exit
+// status alone for main to print nothing more.
+func logExit(logger *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	code := exitCode(err)
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err == nil {
+		return err // nothing to say: -h, or already said
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		logger.Info("stopped; rerun the same command to resume", "exitCode", code)
+	default:
+		attrs := []any{"error", err.Error(), "exitCode", code}
+		if ee != nil && ee.hint != "" {
+			attrs = append(attrs, "hint", ee.hint)
+		}
+		logger.Error("run ended", attrs...)
+	}
+	return &exitError{code: code}
 }

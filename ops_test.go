@@ -313,3 +313,24 @@ func TestLogFormatJSON(t *testing.T) {
 		t.Errorf("summary %+v, report summary %+v, run %q: want the report's counts, 50 calls, exit 0", sum, r.Summary, runID)
 	}
 }
+
+// TestLogFormatJSONError: with --log-format json, the error that ends a
+// run and its hint are a JSON line too.
+func TestLogFormatJSONError(t *testing.T) {
+	_, url := testEmulator(t, emulator.Faults{})
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "keys.txt"), []string{"denied/a.mp4"})
+	code, _, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--log-format", "json")...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	var last map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if err := json.Unmarshal([]byte(line), &last); err != nil {
+			t.Fatalf("stderr line is not JSON: %v\n%s", err, line)
+		}
+	}
+	if last["level"] != "ERROR" || last["exitCode"] != 1.0 || last["hint"] == nil {
+		t.Errorf("last line %v, want the error with its exit code and hint", last)
+	}
+}
