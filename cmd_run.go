@@ -41,6 +41,11 @@ Examples:
   wftrigger run --bucket media-1250000000 --region ap-guangzhou \
       --workflow w0123… --prefix videos/2024/ --suffix .mp4 --qps 20
 
+  # a nightly window (cron): at most 6 h, then the same command goes on
+  wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… \
+      --prefix videos/ --max-duration 6h --log-format json \
+      --metrics-file /var/lib/node_exporter/textfile_collector/wftrigger.prom
+
   # a COS inventory report, only objects modified after a date, check first
   wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… \
       --manifest cos://inventory-1250000000/inv/1250000000/media/daily/20261120/manifest.json \
