@@ -40,7 +40,8 @@ func emulatorSections() []helpSection {
 	return []helpSection{
 		{"Flags", []string{"listen ADDR", "secret-id ID", "secret-key KEY", "session-token T", "bucket NAME-APPID",
 			"workflow LIST", "deny-prefix LIST", "objects N", "objects-file PATH", "error-rate F", "slowdown-rate F",
-			"reset-rate F", "qps R", "latency D", "list-error-rate F", "execution-delay D", "auth-style S"}},
+			"reset-rate F", "qps R", "latency D", "list-error-rate F", "execution-delay D", "fail-prefix LIST", "auth-style S"}},
+		{"A quota that moves", []string{"qps-schedule LIST", "quota-burst D", "outage AT+FOR", "quota-log PATH"}},
 		{"Inventory trigger jobs", []string{"job-rate R", "job-skip-every N", "job-fail-after N"}},
 		{"Temporary credentials", []string{"cvm-role NAME", "sts-role-arn ARN", "credential-life D"}},
 	}
@@ -52,9 +53,13 @@ type emulatorOptions struct {
 	listen    string
 	workflows string
 	deny      string
+	fail      string
 	objects   int
 	objFile   string
 	authStyle string
+	schedule  string // --qps-schedule
+	outage    string
+	quotaLog  string
 	jobs      emulator.JobOptions
 }
 
@@ -74,9 +79,14 @@ func emulatorFlags(o *emulatorOptions) *flag.FlagSet {
 	fs.Float64Var(&o.cfg.Trigger.SlowDownRate, "slowdown-rate", 0, "fraction of triggers answered 503 SlowDown")
 	fs.Float64Var(&o.cfg.Trigger.ResetRate, "reset-rate", 0, "fraction of triggers whose connection is reset")
 	fs.Float64Var(&o.cfg.Trigger.QPS, "qps", 0, "throttle triggers above R a second with 503 SlowDown")
+	fs.StringVar(&o.schedule, "qps-schedule", "", "a quota that moves: T:RATE steps from the first trigger,\nsuch as 0s:200,20s:100,40s:300 (503 SlowDown above it)")
+	fs.DurationVar(&o.cfg.Quota.Burst, "quota-burst", 0, "make --qps-schedule a token bucket holding D of the rate\n(0: calls counted per second, none carried over)")
+	fs.StringVar(&o.outage, "outage", "", "throttle every trigger for FOR from AT after the first, such as 10s+20s")
+	fs.StringVar(&o.quotaLog, "quota-log", "", "at exit, write the quota's record: a line a second with\nthe quota, triggers it let through and triggers it throttled")
 	fs.DurationVar(&o.cfg.Trigger.Latency, "latency", 0, "added to every trigger answer")
 	fs.Float64Var(&o.cfg.List.ErrorRate, "list-error-rate", 0, "fraction of listing and GET Object requests answered 500")
 	fs.DurationVar(&o.cfg.ExecutionDelay, "execution-delay", emulator.DefaultExecutionDelay, "how long an instance stays Running")
+	fs.StringVar(&o.fail, "fail-prefix", "", "the first execution of a key under these prefixes ends Failed\n(a second trigger of the key ends Success)")
 	fs.StringVar(&o.authStyle, "auth-style", "cos", "answer CI requests that fail authentication as cos (403\nInvalidAccessKeyId, SignatureDoesNotMatch) or ci (401 SecretidNotExist,\nInvalidAuthorization, MissingAuthorization, SignatureExpired)")
 	fs.Float64Var(&o.jobs.Rate, "job-rate", 100, "objects an inventory trigger job processes a second")
 	fs.IntVar(&o.jobs.SkipEvery, "job-skip-every", 0, "a job leaves every N-th object without an execution (NotInJob)")
@@ -99,10 +109,14 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	}
 	o.cfg.Workflows = splitList(o.workflows)
 	o.cfg.DenyPrefixes = splitList(o.deny)
+	o.cfg.FailPrefixes = splitList(o.fail)
 	for _, r := range []float64{o.cfg.Trigger.ErrorRate, o.cfg.Trigger.SlowDownRate, o.cfg.Trigger.ResetRate, o.cfg.List.ErrorRate} {
 		if r < 0 || r > 1 {
 			return usageError("--error-rate 0.05", "fault rates are fractions from 0 to 1, not %g", r)
 		}
+	}
+	if err := parseQuota(&o.cfg.Quota, o.schedule, o.outage); err != nil {
+		return usageError("--qps-schedule 0s:200,20s:100 --outage 30s+20s", "%v", err)
 	}
 	srv := emulator.New(o.cfg)
 	srv.SetJobOptions(o.jobs)
@@ -136,6 +150,39 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	<-ctx.Done()
 	s := srv.Stats()
 	fmt.Fprintf(env.stdout, "wftrigger emulator: %d requests, %d triggers accepted, %d rejected, %d faults injected\n", s.Requests, s.Accepted, s.Rejected, s.Faults)
+	if o.quotaLog != "" {
+		return writeQuotaLog(o.quotaLog, srv.QuotaSeconds())
+	}
+	return nil
+}
+
+// parseQuota reads --qps-schedule and --outage into q.
+func parseQuota(q *emulator.Quota, schedule, outage string) error {
+	var err error
+	if q.Steps, err = emulator.ParseQuotaSchedule(schedule); err != nil {
+		return err
+	}
+	if outage != "" {
+		o, err := emulator.ParseOutage(outage)
+		if err != nil {
+			return err
+		}
+		q.Outages = append(q.Outages, o)
+	}
+	return nil
+}
+
+// writeQuotaLog writes the quota's record: "second quota accepted
+// throttled", tab-separated, a line a second from the first trigger.
+func writeQuotaLog(path string, secs []emulator.QuotaSecond) error {
+	var b strings.Builder
+	b.WriteString("second\tquota\taccepted\tthrottled\n")
+	for i, s := range secs {
+		fmt.Fprintf(&b, "%d\t%g\t%d\t%d\n", i, s.Quota, s.Accepted, s.Throttled)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("quota log: %w", err)
+	}
 	return nil
 }
 

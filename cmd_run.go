@@ -60,6 +60,7 @@ func runSections() []helpSection {
 		{"Filters", []string{"suffix LIST", "modified-after TIME", "limit N", "shard I/N"}},
 		{"Pace", []string{"concurrency N", "qps R", "adaptive", "max-attempts N", "timeout D", "max-failures N|P%"}},
 		{"Server side", []string{"server-side", "poll-interval D"}},
+		{"After the triggers", []string{"wait", "wait-interval D", "retry-failed-executions"}},
 		{"Report", []string{"report PATH", "fresh", "dry-run", "list FILE"}},
 		{"Window", []string{"max-duration D"}},
 		{"Output", []string{"progress MODE", "log-format F", "metrics-file PATH"}},
@@ -90,6 +91,9 @@ type runOptions struct {
 	threshold                        runner.Threshold
 	serverSide                       bool          // --server-side: see cmd_serverside.go
 	pollInterval                     time.Duration // --poll-interval, server side
+	wait                             bool          // --wait: see cmd_wait.go
+	waitInterval                     time.Duration // --wait-interval
+	retryFailedExecutions            bool          // --retry-failed-executions
 }
 
 // Output defaults of `wftrigger run`: main owns the output.
@@ -130,6 +134,9 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.list, "list", "", "with --dry-run: also write the objects the run would trigger\n(after filters, resume and --limit) to FILE, a JSONL manifest\nto review, diff, and then run with --manifest FILE")
 	fs.BoolVar(&o.serverSide, "server-side", false, "submit one CI inventory trigger job for the --prefix (--modified-after\nis its time window) or the --manifest cos://…/manifest.json inventory,\nwait for it and build the report from its executions; objects it did\nnot trigger are failed NotInJob (a run without --server-side triggers\nthem). Refuses --suffix, --shard, --limit. A rerun reattaches.")
 	fs.DurationVar(&o.pollInterval, "poll-interval", serverside.DefaultPollInterval, "how often the job is looked at")
+	fs.BoolVar(&o.wait, "wait", false, "when the triggers are done, look up every instance's execution\nuntil all have ended (as wftrigger status --wait) and exit by the\nfinal states: 0 when all ended Success, 1 when some ended Failed or\nCancel or could not be looked up (or objects failed), 3 when stopped")
+	fs.DurationVar(&o.waitInterval, "wait-interval", runner.DefaultStatusInterval, "with --wait: pause between look-up passes")
+	fs.BoolVar(&o.retryFailedExecutions, "retry-failed-executions", false, "also trigger again the objects whose recorded execution state\nis Failed (wftrigger status records it): a new, paid instance each;\nthe earlier instance id is kept in the entry's history")
 	fs.DurationVar(&o.maxDuration, "max-duration", 0, "stop dispatching D after the start (calls in flight finish), write\nthe report and exit as if the source had ended there (0 when nothing\nfailed): a nightly window; the same command goes on where it stopped.\nWith --server-side the job goes on server-side (exit 3)")
 	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "auto, env, profile, oidc or cvm-role (auto: the first\nconfigured, in that order)")
 	return fs
@@ -228,6 +235,14 @@ func (o *runOptions) check(rest []string) error {
 	if o.limit < 0 {
 		return usageError("--limit 1000", "--limit %d: want a count ≥ 0", o.limit)
 	}
+	switch {
+	case o.wait && o.dryRun:
+		return usageError("wftrigger run … --dry-run, then wftrigger run … --wait", "--wait goes with a run that triggers: a dry run starts no execution")
+	case o.waitInterval <= 0:
+		return usageError("--wait-interval 30s", "--wait-interval %v: want a positive duration", o.waitInterval)
+	case o.retryFailedExecutions && o.serverSide:
+		return usageError("wftrigger run … --retry-failed-executions (without --server-side)", "--retry-failed-executions triggers chosen objects one by one: a server-side job cannot")
+	}
 	if o.list != "" && (!o.dryRun || o.list == "-") {
 		return usageError("wftrigger run … --dry-run --list plan.jsonl, then wftrigger run … --manifest plan.jsonl", "--list FILE goes with --dry-run and names a file")
 	}
@@ -269,7 +284,7 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	// status (2 and 4 included), here, with the status the run returns.
 	m := newRunMetrics(o, started, logger)
 	defer func() {
-		m.finish(exitCode(err))
+		m.finish(exitCodeOf(err))
 		if o.logFormat == "json" {
 			err = logExit(logger, err)
 		}
@@ -315,8 +330,15 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src),
 		CIEndpoint: o.ciEndpoint, COSEndpoint: o.cosEndpoint, StartedAt: started.UTC()}
 	logStart(logger, o, meta.Source, ciEndpoint, cosEndpoint, credsUsed)
+	waitCfg := runner.Config{Concurrency: o.concurrency, QPS: o.qps, Adaptive: o.adaptive, Policy: policy, Redact: creds.Redact, Logger: logger}
 	if o.serverSide {
-		return runServerSide(ctx, o, env, client, src, meta, serverSideRun{logger: logger, runID: runID, metrics: m, deadline: deadline, started: started})
+		err := runServerSide(ctx, o, env, client, src, meta, serverSideRun{logger: logger, runID: runID, metrics: m, deadline: deadline, started: started})
+		if code := exitCodeOf(err); o.dryRun || code != exitOK && code != exitFailures {
+			return err
+		}
+		err = worseExit(err, waitAfterRun(ctx, o, waitCfg, service{client}, env, logger))
+		m.recordExecutions(o)
+		return err
 	}
 	if o.dryRun {
 		return dryRun(ctx, o, src, meta, env)
@@ -329,6 +351,7 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	if done, retry, uncertain := rep.Loaded(); done+retry+uncertain > 0 {
 		logger.Info("resuming", "report", o.reportPath, "succeeded", done, "toRetry", retry, "toLookUp", uncertain)
 	}
+	logRetryFailedExecutions(o, rep, logger)
 
 	var c runner.Counters
 	m.start(ctx, clientSideNumbers(&c, o.qps))
@@ -374,16 +397,23 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 		code = exitFailures
 	}
 	printRunSummary(env.stdout, o, runID, rep.Summary(), &c, complete, code, elapsed)
+	var waitErr error
+	if runErr == nil {
+		waitErr = waitAfterRun(ctx, o, waitCfg, service{client}, env, logger)
+		m.recordExecutions(o)
+	}
 	switch {
 	case runErr != nil && errors.Is(runErr, context.Canceled):
 		return &exitError{code: exitAborted, err: context.Canceled}
 	case runErr != nil:
 		return &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then rerun the same command: it resumes from " + o.reportPath +
 			" (if the fix is another --workflow or --bucket, add --fresh: the report belongs to this one)"}
-	case code == exitFailures:
+	case exitCodeOf(waitErr) > exitFailures:
+		return waitErr
+	case c.Failed.Load() > 0 || c.Invalid.Load() > 0:
 		return failuresError(c.Failed.Load(), c.Invalid.Load(), o.reportPath)
 	}
-	return nil
+	return waitErr
 }
 
 // failuresError is exit 1's message: what failed, and what to do about it.
@@ -413,7 +443,7 @@ func plural(n int64, one, many string) string {
 // (empty until the first rewrite): jq and `wftrigger status` find it even
 // before the run ends.
 func openRunReport(o runOptions, meta report.Meta, logger *slog.Logger) (*report.Report, error) {
-	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, Fresh: o.fresh})
+	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, Fresh: o.fresh, RetryFailedExecutions: o.retryFailedExecutions})
 	if err != nil {
 		return nil, reportOpenError(err, o)
 	}
@@ -497,7 +527,7 @@ func manifestHint(err error, path string) string {
 
 // dryRun reads the whole source and prints what a run would do.
 func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta report.Meta, env environment) error {
-	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, ReadOnly: true, Fresh: o.fresh})
+	rep, err := report.Open(report.Options{Path: o.reportPath, Meta: meta, ReadOnly: true, Fresh: o.fresh, RetryFailedExecutions: o.retryFailedExecutions})
 	if err != nil {
 		return reportOpenError(err, o)
 	}
@@ -526,6 +556,9 @@ func dryRun(ctx context.Context, o runOptions, src *manifest.Filtered, meta repo
 		fmt.Fprintf(w, " (%d looked up in the execution list first)", s.Uncertain)
 	}
 	fmt.Fprintln(w)
+	if o.retryFailedExecutions {
+		fmt.Fprintf(w, "  failed executions:  %d (in %s: triggered again, --retry-failed-executions)\n", rep.FailedExecutions(), o.reportPath)
+	}
 	if o.fresh {
 		fmt.Fprintf(w, "  already succeeded:  0 (--fresh sets %s aside)\n", o.reportPath)
 	} else {

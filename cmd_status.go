@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"time"
 
 	"github.com/wftrigger/wftrigger/report"
@@ -17,14 +15,20 @@ import (
 const statusHead = `Usage: wftrigger status --report PATH [flags]
 
 Looks up the execution state of every instance a run triggered (Running,
-Success, Failed, Cancel) and records it in the report as "execution". With
---wait it repeats until every instance has ended. Exit status 0 when every
-instance succeeded, 1 when some failed, were cancelled or still run.
+Success, Failed, Cancel) and records it in the report as "execution"; a
+look-up that fails is recorded with its reason as "execution.error". The
+look-ups go to the endpoint the run used (recorded in the report) unless
+--ci-endpoint says otherwise. With --wait it repeats, --interval apart,
+until no instance is running. Exit status 0 when every instance ended
+Success; 1 when some ended Failed or Cancel, could not be looked up, or
+(without --wait) still run; 3 when stopped; 4 when a run holds the report.
 
 Examples:
   wftrigger status --report wftrigger-report.json
   wftrigger status --report wftrigger-report.json --wait --interval 1m
   jq '.objects[] | select(.execution.state == "Failed")' wftrigger-report.json
+  # the look-ups that failed, and why
+  jq -c '.objects[] | select(.execution.error) | {key, error: .execution.error}' wftrigger-report.json
 `
 
 // statusSections lays out the flags of `wftrigger status` in its help.
@@ -49,7 +53,7 @@ type statusOptions struct {
 func statusFlags(o *statusOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.StringVar(&o.path, "report", report.DefaultPath, "the report of a run")
-	fs.BoolVar(&o.wait, "wait", false, "repeat until no instance is running")
+	fs.BoolVar(&o.wait, "wait", false, "repeat until no instance is running (as run --wait does)")
 	fs.DurationVar(&o.interval, "interval", runner.DefaultStatusInterval, "pause between passes with --wait")
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "look-ups in flight")
 	fs.Float64Var(&o.qps, "qps", runner.DefaultQPS, "ceiling on look-ups a second")
@@ -70,7 +74,7 @@ func statusCommand(ctx context.Context, args []string, env environment) (err err
 		if err := checkStatusMetrics(o.metricsFile); err != nil {
 			return err
 		}
-		defer func() { writeStatusMetrics(o.metricsFile, o.path, exitCode(err), env.stderr) }()
+		defer func() { writeStatusMetrics(o.metricsFile, o.path, exitCodeOf(err), env.stderr) }()
 	}
 	if o.concurrency < 1 || o.qps <= 0 || o.interval <= 0 {
 		return usageError("--concurrency 16 --qps 50 --interval 30s", "--concurrency, --qps and --interval must be positive")
@@ -83,7 +87,8 @@ func statusCommand(ctx context.Context, args []string, env environment) (err err
 	if err != nil {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run'"}
 	}
-	creds, err := openCredentials(ctx, o.credentials, env, newLogger(env.stderr, "text"))
+	logger := newLogger(env.stderr, "text")
+	creds, err := openCredentials(ctx, o.credentials, env, logger)
 	if err != nil {
 		return err
 	}
@@ -101,29 +106,6 @@ func statusCommand(ctx context.Context, args []string, env environment) (err err
 	if err != nil {
 		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
 	}
-	cfg := runner.Config{Concurrency: o.concurrency, QPS: o.qps, Policy: runner.DefaultPolicy()}
-	for {
-		t, err := runner.Status(ctx, cfg, o.path, service{client})
-		if err != nil {
-			var locked *report.LockedError
-			if errors.As(err, &locked) {
-				return &exitError{code: exitLocked, err: err, hint: "a run is writing this report; run status when it has finished"}
-			}
-			return err
-		}
-		fmt.Fprintf(env.stdout, "%s: %d instances: %d Success, %d Failed, %d Cancel, %d running, %d not found or not looked up\n",
-			o.path, t.Total(), t.Success, t.Failed, t.Cancel, t.Running, t.Unknown)
-		if !o.wait || t.Running == 0 {
-			if t.Failed+t.Cancel+t.Running+t.Unknown > 0 {
-				return &exitError{code: exitFailures, err: fmt.Errorf("not every instance succeeded"),
-					hint: "jq '.objects[] | select(.execution.state != \"Success\")' " + o.path}
-			}
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return &exitError{code: exitAborted, err: context.Canceled}
-		case <-time.After(o.interval):
-		}
-	}
+	cfg := runner.Config{Concurrency: o.concurrency, QPS: o.qps, Policy: runner.DefaultPolicy(), Redact: creds.Redact}
+	return lookUpExecutions(ctx, cfg, o.path, service{client}, o.wait, o.interval, env, logger)
 }

@@ -90,7 +90,7 @@ func printRunSummary(w io.Writer, o runOptions, runID string, sum report.Summary
 				"succeeded", c.Succeeded.Load(), "failed", c.Failed.Load(), "invalid", c.Invalid.Load(),
 				"skipped", c.Skipped.Load(), "duplicates", c.Duplicates.Load(), "recovered", c.Recovered.Load(),
 				"rateLimit", rate, "durationSeconds", math.Round(elapsed.Seconds()*1000)/1000),
-			"exitCode", code)
+			exitAttr(o, code))
 		return
 	}
 	fmt.Fprintf(w, "%s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d calls, %d retries, %d already succeeded, %d duplicates, %d found in the execution list, %d throttled answers, rate limit %s at the end, %s",
@@ -109,7 +109,7 @@ func logExit(logger *slog.Logger, err error) error {
 	if err == nil {
 		return nil
 	}
-	code := exitCode(err)
+	code := exitCodeOf(err)
 	var ee *exitError
 	if errors.As(err, &ee) && ee.err == nil {
 		return err // nothing to say: -h, or already said
@@ -125,4 +125,14 @@ func logExit(logger *slog.Logger, err error) error {
 		logger.Error("run ended", attrs...)
 	}
 	return &exitError{code: code}
+}
+
+// exitAttr is the exit status of the triggers in the JSON summary; with
+// --wait the run's status is only known once the executions have ended, so
+// the summary leaves it out.
+func exitAttr(o runOptions, code int) slog.Attr {
+	if o.wait {
+		return slog.Attr{}
+	}
+	return slog.Int("exitCode", code)
 }

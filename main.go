@@ -162,7 +162,7 @@ func exitStatus(err error, env environment) int {
 	if err == nil {
 		return exitOK
 	}
-	code := exitCode(err)
+	code := exitCodeOf(err)
 	var ee *exitError
 	if errors.As(err, &ee) && ee.err == nil {
 		return code
@@ -176,19 +176,6 @@ func exitStatus(err error, env environment) int {
 		fmt.Fprintf(env.stderr, "wftrigger: hint: %s\n", ee.hint)
 	}
 	return code
-}
-
-// exitCode is the exit status of a command that returned err: an
-// *exitError's code, 3 for any other error (a run that ended early).
-func exitCode(err error) int {
-	if err == nil {
-		return exitOK
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	return exitAborted
 }
 
 // version is the module version from the build info, with the VCS revision

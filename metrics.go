@@ -152,9 +152,15 @@ func (m *runMetrics) setComplete(complete bool) {
 	m.mu.Unlock()
 }
 
-// setExecutions records the instances by execution state (--wait).
-func (m *runMetrics) setExecutions(states map[string]int64) {
-	if m == nil {
+// recordExecutions, after run --wait, gives the file the report's
+// instances by execution state.
+func (m *runMetrics) recordExecutions(o runOptions) {
+	if m == nil || !o.wait {
+		return
+	}
+	_, states, err := executionStates(o.reportPath)
+	if err != nil {
+		m.logger.Warn("metrics file: execution states", "error", err)
 		return
 	}
 	m.mu.Lock()

@@ -99,7 +99,7 @@ func startProgress(ctx context.Context, cfg progressConfig) func() time.Duration
 				last, lastAt = n, now
 				attrs := []any{"done", n, "succeeded", c.Succeeded.Load(), "failed", c.Failed.Load(), "invalid", c.Invalid.Load(),
 					"skipped", c.Skipped.Load(), "calls", c.Calls.Load(), "retries", c.Retries.Load(), "throttled", c.Throttled.Load(),
-					"inFlight", c.InFlight.Load(), "perSecond", round1(rate), "acceptedPerSecond", round1(accepted.rate)}
+					"parked", c.Parked.Load(), "inFlight", c.InFlight.Load(), "perSecond", round1(rate), "acceptedPerSecond", round1(accepted.rate)}
 				if cfg.qps > 0 {
 					attrs = append(attrs, "rateLimit", round1(c.RateLimit()))
 				}

@@ -252,7 +252,7 @@ func TestServerSideStopThenCancel(t *testing.T) {
 		t.Errorf("job after the stop: %s, want Running", st)
 	}
 
-	code, stdout, stderr := wftrigger(t, "cancel", "--report", path, "--ci-endpoint", url)
+	code, stdout, stderr := wftrigger(t, "cancel", "--report", path) // the endpoint recorded in the report
 	if code != 0 || !strings.Contains(stdout, "is Cancel") || srv.Jobs()[0].State != "Cancel" {
 		t.Fatalf("cancel: exit %d, job %+v\n%s%s", code, srv.Jobs()[0], stdout, stderr)
 	}

@@ -37,6 +37,20 @@ func (s service) FindExecution(ctx context.Context, workflowID, key string, sinc
 	return runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}, found, nil
 }
 
+// ListExecutions reads one page of the workflow's executions in a
+// creation-time window.
+func (s service) ListExecutions(ctx context.Context, workflowID string, start, end time.Time, token string) ([]runner.Execution, string, error) {
+	page, err := s.c.ListExecutions(ctx, tencent.ExecutionQuery{WorkflowID: workflowID, Start: start, End: end, NextToken: token, Size: 100})
+	if err != nil {
+		return nil, "", failure(err)
+	}
+	out := make([]runner.Execution, len(page.Executions))
+	for i, x := range page.Executions {
+		out[i] = runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}
+	}
+	return out, page.NextToken, nil
+}
+
 // DescribeExecution looks up one instance's execution.
 func (s service) DescribeExecution(ctx context.Context, runID string) (runner.Execution, error) {
 	x, err := s.c.DescribeExecution(ctx, runID)

@@ -28,7 +28,7 @@
 // Choices where the real service is not documented:
 //   - an empty Config.Workflows accepts every workflow id;
 //   - the DescribeWorkflowExecutions "name" filter is an exact match on the
-//     object key;
+//     object key, unless Config.NameFilter says otherwise;
 //   - an unknown run id in DescribeWorkflowExecution is 404 ResourceNotFound;
 //   - execution queries get no injected faults;
 //   - with encoding-type=url, Prefix, Marker, Delimiter, NextMarker, every
@@ -70,9 +70,22 @@ type Config struct {
 	Trigger Faults
 	// List are the faults of GET / (listing) and GET /<key>.
 	List Faults
+	// Quota is a moving quota on triggers (see Quota); zero: none.
+	Quota Quota
+	// NameFilter is how the execution list's name filter matches.
+	NameFilter NameFilter
 	// ExecutionDelay is how long an instance stays Running after its
 	// trigger before it is Success (0: Success at once).
 	ExecutionDelay time.Duration
+	// FailPrefixes: the first instance of a key under any of these ends
+	// Failed instead of Success; later instances of the same key (a
+	// second trigger) end Success, as after a transient failure.
+	FailPrefixes []string
+	// Describe are the faults of GET /workflowexecution/<runId>.
+	Describe Faults
+	// DescribeDenyPrefixes: looking up an instance of a key under any of
+	// these gets 403 AccessDenied.
+	DescribeDenyPrefixes []string
 	// Seed seeds the fault randomness and the instance id tag.
 	Seed int64
 	// Now is the clock; nil means time.Now.
@@ -146,8 +159,11 @@ type Server struct {
 	reqSeq atomic.Uint64
 	draws  atomic.Uint64
 
-	triggerFaults atomic.Pointer[faultState]
-	listFaults    atomic.Pointer[faultState]
+	triggerFaults  atomic.Pointer[faultState]
+	quota          *quotaState
+	listFaults     atomic.Pointer[faultState]
+	describeFaults atomic.Pointer[faultState]
+	execDelay      atomic.Int64 // how long instances stay Running, ns
 
 	stats struct {
 		requests, accepted, rejected, faults, lists, gets, executions atomic.Int64
@@ -185,6 +201,9 @@ func New(cfg Config) *Server {
 	s.exec.init()
 	s.objects.init()
 	s.SetFaults(cfg.Trigger, cfg.List)
+	s.quota = newQuotaState(cfg.Quota)
+	s.SetDescribeFaults(cfg.Describe)
+	s.SetExecutionDelay(cfg.ExecutionDelay)
 	return s
 }
 
@@ -224,6 +243,12 @@ func (s *Server) Close() error {
 func (s *Server) SetFaults(trigger, list Faults) {
 	s.triggerFaults.Store(newFaultState(trigger))
 	s.listFaults.Store(newFaultState(list))
+}
+
+// SetDescribeFaults replaces the faults of execution look-ups
+// (GET /workflowexecution/<runId>).
+func (s *Server) SetDescribeFaults(f Faults) {
+	s.describeFaults.Store(newFaultState(f))
 }
 
 // Stats returns a snapshot of the counters.

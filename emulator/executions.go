@@ -17,6 +17,7 @@ type instance struct {
 	name       string
 	jobID      string // the inventory trigger job that created it, "" for a trigger
 	at         time.Time
+	nth        int // earlier instances of the same (workflow, key)
 }
 
 // execStore records instances, indexed for the execution queries. Its
@@ -37,10 +38,10 @@ func (e *execStore) init() {
 // record stores a new instance created now.
 func (e *execStore) record(workflowID, key, name string, now func() time.Time) *instance {
 	e.mu.Lock()
-	in := &instance{seq: uint64(len(e.all)) + 1, workflowID: workflowID, key: key, name: name, at: now()}
+	tk := TriggerKey{workflowID, key}
+	in := &instance{seq: uint64(len(e.all)) + 1, workflowID: workflowID, key: key, name: name, at: now(), nth: len(e.byKey[tk])}
 	e.all = append(e.all, in)
 	e.byWorkflow[workflowID] = append(e.byWorkflow[workflowID], in)
-	tk := TriggerKey{workflowID, key}
 	e.byKey[tk] = append(e.byKey[tk], in)
 	e.mu.Unlock()
 	return in
@@ -104,12 +105,33 @@ func (s *Server) knownWorkflow(wf string) bool {
 	return ok
 }
 
-// state is the execution state of in at now.
+// state is the execution state of in at now: Running for ExecutionDelay,
+// then Failed for the first instance of a key under a FailPrefixes prefix,
+// Success for any other.
 func (s *Server) state(in *instance, now time.Time) string {
-	if now.Before(in.at.Add(s.cfg.ExecutionDelay)) {
+	if now.Before(in.at.Add(s.executionDelay())) {
 		return "Running"
 	}
+	if in.nth == 0 && hasAnyPrefix(in.key, s.cfg.FailPrefixes) {
+		return "Failed"
+	}
 	return "Success"
+}
+
+// executionDelay is how long instances stay Running (see SetExecutionDelay).
+func (s *Server) executionDelay() time.Duration { return time.Duration(s.execDelay.Load()) }
+
+// SetExecutionDelay replaces Config.ExecutionDelay: every instance, old
+// and new, is Running until d after its trigger.
+func (s *Server) SetExecutionDelay(d time.Duration) { s.execDelay.Store(int64(d)) }
+
+func hasAnyPrefix(key string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 const maxKeyBytes = 850
@@ -120,6 +142,9 @@ func (s *Server) serveTrigger(w http.ResponseWriter, r *http.Request, rid string
 	_, hasObject := queryGet(pairs, "object")
 	if hasWorkflow && !listHas(auth.paramList, "workflowid") || hasObject && !listHas(auth.paramList, "object") {
 		s.writeError(w, r, serviceCI, rid, errAccessDenied("workflowId and object must be signed"))
+		return
+	}
+	if s.throttledByQuota(w, r, rid) {
 		return
 	}
 	done, resetAfter := s.inject(w, r, serviceCI, rid, s.triggerFaults.Load())
@@ -168,10 +193,8 @@ func (s *Server) trigger(pairs []pair) (*instance, *apiError) {
 	case utf8.RuneCountInString(name) > 128:
 		return nil, errInvalidArgument("name is longer than 128 characters")
 	}
-	for _, p := range s.cfg.DenyPrefixes {
-		if strings.HasPrefix(key, p) {
-			return nil, errAccessDenied("access to object " + key + " is denied")
-		}
+	if hasAnyPrefix(key, s.cfg.DenyPrefixes) {
+		return nil, errAccessDenied("access to object " + key + " is denied")
 	}
 	if known, ok := s.workflows[wf]; ok {
 		wf = known // one shared copy of the id, not one per instance
@@ -196,7 +219,7 @@ func parseExecutionTime(v string) (time.Time, bool) {
 
 // stateSet is a set of execution states to return.
 type stateSet struct {
-	all, running, success bool
+	all, running, success, failed bool
 }
 
 func parseStates(v string) (stateSet, bool) {
@@ -215,8 +238,10 @@ func parseStates(v string) (stateSet, bool) {
 			set.running = true
 		case "success":
 			set.success = true
-		case "failed", "cancel":
-			// No instance of the emulator ever fails or is cancelled.
+		case "failed":
+			set.failed = true
+		case "cancel":
+			// No instance of the emulator is ever cancelled.
 		default:
 			return set, false
 		}
@@ -225,7 +250,7 @@ func parseStates(v string) (stateSet, bool) {
 }
 
 func (set stateSet) has(state string) bool {
-	return set.all || state == "Running" && set.running || state == "Success" && set.success
+	return set.all || state == "Running" && set.running || state == "Success" && set.success || state == "Failed" && set.failed
 }
 
 // serveExecutions answers GET /workflowexecution.
@@ -286,7 +311,7 @@ func (s *Server) serveExecutions(w http.ResponseWriter, r *http.Request, rid str
 	s.exec.mu.Lock()
 	var list []*instance
 	if name != "" {
-		list = s.exec.byKey[TriggerKey{wf, name}]
+		list = s.byName(wf, name)
 	} else {
 		list = s.exec.byWorkflow[wf]
 	}
@@ -356,9 +381,22 @@ func (s *Server) serveExecutions(w http.ResponseWriter, r *http.Request, rid str
 // serveExecution answers GET /workflowexecution/<runId>.
 func (s *Server) serveExecution(w http.ResponseWriter, r *http.Request, rid string) {
 	id := strings.TrimPrefix(r.URL.Path, "/workflowexecution/")
+	if done, resetAfter := s.inject(w, r, serviceCI, rid, s.describeFaults.Load()); done {
+		return
+	} else if resetAfter {
+		// A look-up changes nothing: reset before the work or after, the
+		// client sees the same.
+		s.stats.faults.Add(1)
+		resetConn(w)
+		return
+	}
 	in := s.lookupRun(id)
 	if in == nil {
 		s.writeError(w, r, serviceCI, rid, &apiError{http.StatusNotFound, "ResourceNotFound", "workflow execution " + id + " does not exist"})
+		return
+	}
+	if hasAnyPrefix(in.key, s.cfg.DescribeDenyPrefixes) {
+		s.writeError(w, r, serviceCI, rid, errAccessDenied("not allowed to describe the execution "+id))
 		return
 	}
 	now := s.now()
@@ -391,14 +429,21 @@ func (s *Server) serveExecution(w http.ResponseWriter, r *http.Request, rid stri
 	buf = append(buf, "</CreateTime><StartTime>"...)
 	buf = append(buf, created...)
 	buf = append(buf, "</StartTime><EndTime>"...)
-	code := ""
-	if st == "Success" {
-		buf = in.at.Add(s.cfg.ExecutionDelay).In(s.zone).AppendFormat(buf, time.RFC3339)
+	code, msg := "", ""
+	switch st {
+	case "Success":
 		code = "Success"
+	case "Failed":
+		code, msg = "InternalError", "the emulator fails the first execution of keys under its fail prefixes"
+	}
+	if st != "Running" {
+		buf = in.at.Add(s.executionDelay()).In(s.zone).AppendFormat(buf, time.RFC3339)
 	}
 	buf = append(buf, "</EndTime><Code>"...)
 	buf = append(buf, code...)
-	buf = append(buf, "</Code><Message></Message><Name>Transcode_1</Name></Tasks></WorkflowExecution></Response>"...)
+	buf = append(buf, "</Code><Message>"...)
+	buf = append(buf, msg...)
+	buf = append(buf, "</Message><Name>Transcode_1</Name></Tasks></WorkflowExecution></Response>"...)
 	s.stats.executions.Add(1)
 	writeXML(w, serviceCI, rid, http.StatusOK, buf)
 }

@@ -209,10 +209,10 @@ func (s *Server) jobSkips(j *job, i int, key string) bool {
 // does not count as an accepted trigger.
 func (e *execStore) recordAt(workflowID, key, jobID string, at time.Time) *instance {
 	e.mu.Lock()
-	in := &instance{seq: uint64(len(e.all)) + 1, workflowID: workflowID, key: key, jobID: jobID, at: at}
+	tk := TriggerKey{workflowID, key}
+	in := &instance{seq: uint64(len(e.all)) + 1, workflowID: workflowID, key: key, jobID: jobID, at: at, nth: len(e.byKey[tk])}
 	e.all = append(e.all, in)
 	e.byWorkflow[workflowID] = append(e.byWorkflow[workflowID], in)
-	tk := TriggerKey{workflowID, key}
 	e.byKey[tk] = append(e.byKey[tk], in)
 	e.mu.Unlock()
 	return in

@@ -337,9 +337,7 @@ func parseLabels(s string) (map[string]string, string, bool) {
 		}
 		out[name] = v.String()
 		s = strings.TrimLeft(s[i+1:], " \t")
-		if strings.HasPrefix(s, ",") {
-			s = s[1:]
-		}
+		s = strings.TrimPrefix(s, ",")
 	}
 }
 

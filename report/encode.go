@@ -68,9 +68,13 @@ func appendEntry(b []byte, e *Entry) []byte {
 // appendExecution appends x as encoding/json writes it.
 func appendExecution(b []byte, x *Execution) []byte {
 	{
-		b = append(b, `{"state":`...)
-		b = jsontext.AppendString(b, x.State)
-		b = append(b, `,"checkedAt":`...)
+		b = append(b, '{')
+		if x.State != "" {
+			b = append(b, `"state":`...)
+			b = jsontext.AppendString(b, x.State)
+			b = append(b, ',')
+		}
+		b = append(b, `"checkedAt":`...)
 		b = jsontext.AppendTime(b, x.CheckedAt)
 		if len(x.Tasks) > 0 {
 			b = append(b, `,"tasks":[`...)
@@ -89,6 +93,10 @@ func appendExecution(b []byte, x *Execution) []byte {
 				b = append(b, '}')
 			}
 			b = append(b, ']')
+		}
+		if x.Error != nil {
+			b = append(b, `,"error":`...)
+			b = appendError(b, x.Error)
 		}
 		b = append(b, '}')
 	}

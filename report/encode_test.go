@@ -27,6 +27,10 @@ func TestAppendEntry(t *testing.T) {
 			}},
 		}},
 		{"execution without tasks", Entry{Key: "k", Status: Succeeded, Execution: &Execution{State: "Running"}}},
+		{"execution look-up failed", Entry{Key: "k", Status: Succeeded, Execution: &Execution{CheckedAt: d,
+			Error: &Error{HTTPStatus: 404, Code: "ResourceNotFound", Message: "m", RequestID: "r"}}}},
+		{"execution look-up failed after a state", Entry{Key: "k", Status: Succeeded, Execution: &Execution{State: "Running", CheckedAt: d,
+			Tasks: []Task{{Type: "Transcode", State: "Running"}}, Error: &Error{Code: "InternalError", Message: "m"}}}},
 		{"escapes", Entry{Key: "q\"b\\s/\b\f\n\r\t\x00\x1f\x7f<>&\u2028\u2029é世😀", Status: Succeeded}},
 		{"invalid utf-8", Entry{Key: "a\xffb\xc3\x28\xe2\x82", Status: Invalid, Error: &Error{Message: "\xed\xa0\x80"}}},
 		{"history", Entry{Key: "k", Status: Succeeded, InstanceID: "i3", History: []Instance{

@@ -54,11 +54,18 @@ type Error struct {
 	RequestID  string `json:"requestId,omitempty"`
 }
 
-// Execution is the state of a workflow instance, added by `wftrigger status`.
+// Execution is the state of a workflow instance, added by `wftrigger status`
+// (and `run --wait`). CheckedAt is when it was last looked up. When that
+// look-up failed, Error says why (a 404 ResourceNotFound: the service does
+// not know the instance) and State and Tasks, if set, are those of the last
+// look-up that succeeded:
+//
+//	"execution": {"checkedAt": "…", "error": {"httpStatus": 403, "code": "AccessDenied", "message": "…"}}
 type Execution struct {
-	State     string    `json:"state"`
+	State     string    `json:"state,omitempty"`
 	CheckedAt time.Time `json:"checkedAt"`
 	Tasks     []Task    `json:"tasks,omitempty"`
+	Error     *Error    `json:"error,omitempty"`
 }
 
 // Task is one node of an execution, as `wftrigger status` records it.

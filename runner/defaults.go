@@ -23,6 +23,13 @@ const (
 	// DefaultLookupDelay is the least time between an uncertain call and
 	// the look-up of its object, for an execution list that lags.
 	DefaultLookupDelay = 2 * time.Second
+	// DefaultMinQPS is the lowest rate the adaptive pacer cuts to (or
+	// --qps, when that is lower): the calls that tell a service that is
+	// throttling everything from one that has come back.
+	DefaultMinQPS = 1.0
+	// DefaultGiveUpThrottled is how long every answer may be throttled
+	// before a run gives up (exit 3, resumable).
+	DefaultGiveUpThrottled = 5 * time.Minute
 	// DefaultStatusInterval is the pause between status passes with --wait.
 	DefaultStatusInterval = 30 * time.Second
 )

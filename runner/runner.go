@@ -1,9 +1,12 @@
 // Package runner triggers the workflow for every object of a source: one
-// shared rate limiter, a bounded number of calls in flight, retries with
-// full-jitter backoff, and the rules that end a run early. It also looks up
-// the executions of a report's instances (Status). It knows nothing of the
-// wire: it declares what it needs of the service (Service, Describer) and
-// what an answer means (Outcome, Failure) in its own terms.
+// shared rate limiter that finds and holds the service's quota, a bounded
+// number of calls in flight, retries with full-jitter backoff (throttled
+// answers use up no attempt), objects whose answer was lost parked and
+// looked up in batches before any second call, and the rules that end a
+// run early. It also looks up the executions of a report's instances
+// (Status). It knows nothing of the wire: it declares what it needs of the
+// service (Service, Describer) and what an answer means (Outcome, Failure)
+// in its own terms.
 package runner
 
 import (
@@ -12,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,12 +48,19 @@ type Config struct {
 	// (signal, fatal error); default DefaultGrace.
 	Grace time.Duration
 	// Lookback widens the execution look-up window before the uncertain
-	// call, for clock skew; default DefaultLookback.
+	// call (and, for the window listing, after the last one), for clock
+	// skew between this machine and the service; default DefaultLookback.
 	Lookback time.Duration
 	// LookupDelay is the least time between a call whose outcome is unknown
 	// and the look-up of its object in the execution list, for a list that
 	// may lag behind the triggers; default DefaultLookupDelay.
 	LookupDelay time.Duration
+	// MinQPS is the adaptive pacer's floor, the rate it never cuts below;
+	// default DefaultMinQPS (or QPS, when lower).
+	MinQPS float64
+	// GiveUpThrottled ends the run (an *AbortError, reason "throttled")
+	// once every answer has been throttled for this long; default 5 min.
+	GiveUpThrottled time.Duration
 	// Limit stops the run once this many objects were handed to workers
 	// (objects skipped as done, duplicate or invalid do not count, so that
 	// a rerun with the same limit goes on where the last one stopped);
@@ -79,7 +90,8 @@ type Counters struct {
 	Duplicates atomic.Int64
 	Skipped    atomic.Int64 // already succeeded in an earlier run
 	InFlight   atomic.Int64
-	Throttled  atomic.Int64 // throttled answers
+	Throttled  atomic.Int64 // throttled answers (each retried; none uses up --max-attempts)
+	Parked     atomic.Int64 // objects waiting for a look-up after an answer was lost
 	Exhausted  atomic.Bool  // the source was read to its end
 
 	pace atomic.Pointer[pacer]
@@ -97,7 +109,7 @@ func (c *Counters) RateLimit() float64 {
 // AbortError is a run that ended before its source did, for a reason other
 // than cancellation.
 type AbortError struct {
-	Reason string // "fatal", "max-failures", "same-error", "source", "journal"
+	Reason string // "fatal", "max-failures", "same-error", "throttled", "source", "journal"
 	Key    string // the object whose answer ended the run, if any
 	Err    error
 }
@@ -118,8 +130,8 @@ func (e *AbortError) Unwrap() error { return e.Err }
 // the run was ended early, or the context's error when it was cancelled.
 func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledger Ledger, c *Counters) error {
 	cfg = cfg.withDefaults()
-	r := &run{cfg: cfg, api: api, ledger: ledger, c: c,
-		pace:  newPacer(cfg.QPS, cfg.Adaptive, time.Now),
+	r := &run{cfg: cfg, api: api, ledger: ledger, c: c, flow: newFlow(),
+		pace:  newPacer(cfg.QPS, cfg.MinQPS, cfg.Adaptive, time.Now, cfg.Logger),
 		judge: judge{threshold: cfg.MaxFailures},
 	}
 	c.pace.Store(r.pace)
@@ -149,20 +161,38 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 	// every call. The buffer lets the dispatcher read ahead without a
 	// handoff per object; an object waiting there has no record yet, so a
 	// crash or a stop leaves it as it was.
-	objects := make(chan object, cfg.Concurrency)
+	objects := make(chan *task, cfg.Concurrency)
+	var workers sync.WaitGroup
 	for range cfg.Concurrency {
+		workers.Add(1)
 		g.Go(func() error {
-			for obj := range objects {
-				if err := r.process(obj); err != nil {
+			defer workers.Done()
+			for t := range objects {
+				if err := r.process(t); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
 	}
+	quit := make(chan struct{})
+	g.Go(func() error { return r.resolver(quit) })
 	srcErr := r.dispatchAll(gctx, src, objects)
 	close(objects)
-	if err := g.Wait(); err != nil {
+	workers.Wait()
+	close(quit)
+	err := g.Wait()
+	// A stop leaves parked objects unresolved: each is recorded as it
+	// stands (uncertain), for the next run to look up.
+	for _, t := range r.flow.leftovers() {
+		if !t.since.IsZero() {
+			r.c.Parked.Add(-1)
+		}
+		if rerr := r.interrupted(t.e, t.lastErr); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if srcErr != nil {
@@ -172,39 +202,77 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 }
 
 // dispatchAll reads the source to its end (or until the run stops) and
-// hands each object to a worker.
-func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan<- object) error {
+// hands each object to a worker, and each object the resolver hands back,
+// until no object is left anywhere.
+func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan<- *task) error {
 	handed := 0
+	reading := true
 	for {
-		if r.cfg.Limit > 0 && handed >= r.cfg.Limit {
-			return nil
+		t := r.flow.takeRetry()
+		if t == nil && reading && !r.flow.full() {
+			if r.cfg.Limit > 0 && handed >= r.cfg.Limit {
+				reading = false
+				continue
+			}
+			row, err := src.Next(ctx)
+			if err == io.EOF {
+				r.c.Exhausted.Store(true)
+				reading = false
+				continue
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return &AbortError{Reason: "source", Err: err}
+			}
+			r.c.Read.Add(1)
+			obj, ok, err := r.admit(row)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			handed++
+			t = r.newTask(obj)
+			r.flow.handed()
 		}
-		row, err := src.Next(ctx)
-		if err == io.EOF {
-			r.c.Exhausted.Store(true)
-			return nil
-		}
-		if err != nil {
-			if ctx.Err() != nil {
+		if t == nil {
+			if !reading && r.flow.idle() {
 				return nil
 			}
-			return &AbortError{Reason: "source", Err: err}
-		}
-		r.c.Read.Add(1)
-		obj, ok, err := r.admit(row)
-		if err != nil {
-			return err
-		}
-		if !ok {
+			select {
+			case <-r.flow.dispatch:
+			case <-ctx.Done():
+				return nil
+			}
 			continue
 		}
 		select {
-		case objects <- obj:
-			handed++
+		case objects <- t:
 		case <-ctx.Done():
+			// Not sent: a retry goes back to be recorded as it stands.
+			r.flow.finished()
+			if t.e.Attempts > 0 {
+				r.flow.resolved(0, nil, []*task{t})
+			}
 			return nil
 		}
 	}
+}
+
+// newTask starts the way of one admitted object through the run.
+func (r *run) newTask(obj object) *task {
+	t := &task{
+		e:  report.Entry{Key: obj.row.Key, WorkflowID: obj.row.WorkflowID, Name: obj.row.Name},
+		in: TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name},
+	}
+	if obj.prior.State == report.Uncertain {
+		t.since, t.lastCall = obj.prior.DispatchedAt, obj.prior.DispatchedAt
+		t.e.Uncertain, t.e.DispatchedAt = true, &t.since
+	}
+	return t
 }
 
 // withDefaults fills the zero fields of cfg with the Default constants.
@@ -222,6 +290,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.LookupDelay <= 0 {
 		cfg.LookupDelay = DefaultLookupDelay
 	}
+	if cfg.GiveUpThrottled <= 0 {
+		cfg.GiveUpThrottled = DefaultGiveUpThrottled
+	}
 	if cfg.Redact == nil {
 		cfg.Redact = func(s string) string { return s }
 	}
@@ -237,6 +308,7 @@ type run struct {
 	ledger Ledger
 	c      *Counters
 	pace   *pacer
+	flow   *flow
 	judge  judge
 	stop   context.Context // done: dispatch no more calls
 	calls  context.Context // done: abandon calls in flight
@@ -304,109 +376,133 @@ func (r *run) record(e report.Entry) error {
 	return nil
 }
 
-// process brings one object to a final state: it looks up an object whose
-// earlier call may have been accepted, then calls TriggerWorkflow until it
-// succeeds, fails for good, or the run stops.
-func (r *run) process(obj object) error {
-	e := report.Entry{Key: obj.row.Key, WorkflowID: obj.row.WorkflowID, Name: obj.row.Name}
-	in := TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name}
-	var (
-		uncertainSince time.Time // set while an earlier call may have been accepted
-		uncertainCall  time.Time // when the last such call of this run was made
-		dispatchedAt   time.Time
-		lastErr        error
-	)
-	if obj.prior.State == report.Uncertain {
-		uncertainSince = obj.prior.DispatchedAt
-	}
+// process brings one object to a final state, or parks it for a look-up:
+// it calls TriggerWorkflow until the call succeeds, fails for good, the run
+// stops, or an answer is lost (then the object may have been triggered,
+// and is looked up before any other call). Throttled answers are retried
+// after the pacer's wait (and a Retry-After) and use up no attempt.
+func (r *run) process(t *task) error {
 	for {
-		if !uncertainSince.IsZero() {
-			if wait := time.Until(uncertainCall.Add(r.cfg.LookupDelay)); wait > 0 {
-				if err := sleep(r.stop, wait); err != nil {
-					return r.interrupted(e, lastErr)
-				}
-			}
-			sum, found, err := r.lookUp(in, uncertainSince)
-			switch {
-			case err != nil && r.stop.Err() != nil && e.Attempts == 0:
-				return nil // stopped before this object was touched
-			case err != nil:
-				// Not knowing is not a licence to trigger twice.
-				e.Uncertain, e.DispatchedAt = true, &uncertainSince
-				return r.fail(e, err)
-			case found:
-				e.Status, e.InstanceID, e.Recovered = report.Succeeded, sum.RunID, true
-				e.Uncertain, e.DispatchedAt = false, nil
-				r.c.Succeeded.Add(1)
-				r.c.Recovered.Add(1)
-				r.pace.Answered(false)
-				if err := r.record(e); err != nil {
-					return err
-				}
-				return r.finish(nil, e.Key)
-			}
-			uncertainSince = time.Time{}
+		if !t.since.IsZero() {
+			r.c.Parked.Add(1)
+			r.flow.park(t)
+			return nil
 		}
-		if e.Attempts >= r.cfg.Policy.MaxAttempts {
-			return r.fail(e, lastErr)
-		}
-		if err := r.pace.Wait(r.stop); err != nil {
-			return r.interrupted(e, lastErr)
-		}
-		if dispatchedAt.IsZero() {
-			// The journal learns of the call before CI does, so that a
-			// crash after the send leaves the object uncertain, not new.
-			dispatchedAt = time.Now().UTC()
-			if err := r.record(report.Entry{Key: e.Key, WorkflowID: e.WorkflowID, Name: e.Name, Status: report.Dispatched, DispatchedAt: &dispatchedAt}); err != nil {
-				return err
-			}
-		}
-		e.Attempts++
-		r.c.Calls.Add(1)
-		if e.Attempts > 1 {
-			r.c.Retries.Add(1)
-		}
-		callAt := time.Now()
-		res, err := r.call(in)
+		err := r.attempt(t)
 		if err == nil {
-			e.Status, e.InstanceID, e.RequestID = report.Succeeded, res.InstanceID, res.RequestID
-			e.Uncertain, e.DispatchedAt = false, nil
-			r.c.Succeeded.Add(1)
-			r.pace.Answered(false)
-			if err := r.record(e); err != nil {
-				return err
-			}
-			return r.finish(nil, e.Key)
+			r.flow.finished()
+			return nil
 		}
-		lastErr = err
-		outcome := OutcomeOf(err)
-		if outcome == Uncertain {
-			uncertainSince, uncertainCall = dispatchedAt, callAt
-			e.Uncertain, e.DispatchedAt = true, &dispatchedAt
-		}
-		if r.calls.Err() != nil {
-			return r.interrupted(e, err)
-		}
-		switch outcome {
-		case Fatal:
-			if ferr := r.fail(e, err); ferr != nil && !isAbort(ferr, "same-error", "max-failures") {
-				return ferr
-			}
-			return &AbortError{Reason: "fatal", Key: e.Key, Err: err}
-		case Permanent:
-			return r.fail(e, err)
-		}
-		if outcome == Throttled {
-			r.c.Throttled.Add(1)
-		}
-		r.pace.Answered(outcome == Throttled)
-		if e.Attempts >= r.cfg.Policy.MaxAttempts {
-			return r.fail(e, err)
-		}
-		if err := sleep(r.stop, r.cfg.Policy.Backoff(e.Attempts, err)); err != nil {
-			return r.interrupted(e, lastErr)
+		if err != errAgain {
+			r.flow.finished()
+			return err
 		}
 	}
+}
+
+// errAgain is attempt's "call again" (or park, when t.since is set).
+var errAgain = errors.New("again")
+
+// attempt makes one call for t and acts on its answer: nil when the object
+// reached a final state (recorded), errAgain when it is to be called again
+// (or looked up first), another error when the run must end.
+func (r *run) attempt(t *task) error {
+	e := &t.e
+	if t.tries >= r.cfg.Policy.MaxAttempts {
+		return r.fail(*e, t.lastErr)
+	}
+	if err := r.pace.Wait(r.stop); err != nil {
+		return r.interrupted(*e, t.lastErr)
+	}
+	if t.dispatchedAt.IsZero() {
+		// The journal learns of the call before CI does, so that a
+		// crash after the send leaves the object uncertain, not new.
+		t.dispatchedAt = time.Now().UTC()
+		if err := r.record(report.Entry{Key: e.Key, WorkflowID: e.WorkflowID, Name: e.Name, Status: report.Dispatched, DispatchedAt: &t.dispatchedAt}); err != nil {
+			return err
+		}
+	}
+	e.Attempts++
+	r.c.Calls.Add(1)
+	if e.Attempts > 1 {
+		r.c.Retries.Add(1)
+	}
+	callAt := time.Now()
+	res, err := r.call(t.in)
+	if err == nil {
+		e.Status, e.InstanceID, e.RequestID = report.Succeeded, res.InstanceID, res.RequestID
+		e.Uncertain, e.DispatchedAt = false, nil
+		r.c.Succeeded.Add(1)
+		r.pace.Answered(false)
+		if err := r.record(*e); err != nil {
+			return err
+		}
+		return r.finish(nil, e.Key)
+	}
+	t.lastErr = err
+	outcome := OutcomeOf(err)
+	if outcome == Uncertain {
+		if t.since.IsZero() {
+			t.since = t.dispatchedAt
+		}
+		t.lastCall = callAt
+		e.Uncertain, e.DispatchedAt = true, &t.dispatchedAt
+	}
+	if r.calls.Err() != nil {
+		return r.interrupted(*e, err)
+	}
+	switch outcome {
+	case Fatal:
+		if ferr := r.fail(*e, err); ferr != nil && !isAbort(ferr, "same-error", "max-failures") {
+			return ferr
+		}
+		return &AbortError{Reason: "fatal", Key: e.Key, Err: err}
+	case Permanent:
+		return r.fail(*e, err)
+	case Throttled:
+		r.c.Throttled.Add(1)
+		t.throttled++
+		if all := r.pace.Answered(true); all >= r.cfg.GiveUpThrottled {
+			if ierr := r.interrupted(*e, err); ierr != nil {
+				return ierr
+			}
+			return &AbortError{Reason: "throttled", Key: e.Key, Err: fmt.Errorf("every answer for %v has been throttled, at %.3g calls a second: %w", all.Round(time.Second), r.pace.Limit(), err)}
+		}
+		if err := sleep(r.stop, r.throttleWait(t, err)); err != nil {
+			return r.interrupted(*e, t.lastErr)
+		}
+		return errAgain
+	}
+	t.throttled = 0
+	r.pace.Answered(false)
+	t.tries++
+	if outcome == Uncertain {
+		return errAgain // looked up first; a lost answer's call counts as a try
+	}
+	if t.tries >= r.cfg.Policy.MaxAttempts {
+		return r.fail(*e, err)
+	}
+	if err := sleep(r.stop, r.cfg.Policy.Backoff(t.tries, err)); err != nil {
+		return r.interrupted(*e, t.lastErr)
+	}
+	return errAgain
+}
+
+// throttleWait is the pause before calling again after a throttled
+// answer. A Retry-After is honoured, with up to half of it again as
+// jitter so that the objects told the same thing at once do not all come
+// back at the same instant. Without one, the adaptive pacer's wait is the
+// pause (it has cut the rate); a fixed or absent limit gets full-jitter
+// backoff instead, so that throttled calls do not come straight back.
+func (r *run) throttleWait(t *task, err error) time.Duration {
+	if ra := retryAfter(err); ra > 0 {
+		ra = min(ra, r.cfg.Policy.Cap)
+		return ra + time.Duration(rand.Int64N(int64(ra)/2+1))
+	}
+	if r.pace.Adaptive() {
+		return 0
+	}
+	return r.cfg.Policy.Backoff(t.throttled, nil)
 }
 
 func (r *run) call(in TriggerInput) (TriggerResult, error) {
@@ -415,24 +511,6 @@ func (r *run) call(in TriggerInput) (TriggerResult, error) {
 	ctx, cancel := context.WithTimeout(r.calls, r.cfg.Policy.Timeout)
 	defer cancel()
 	return r.api.Trigger(ctx, in)
-}
-
-// lookUp searches the workflow's execution list for an instance of the
-// object created since the uncertain call (less Lookback).
-func (r *run) lookUp(in TriggerInput, since time.Time) (Execution, bool, error) {
-	var (
-		sum   Execution
-		found bool
-	)
-	if err := r.pace.Wait(r.stop); err != nil {
-		return sum, false, err
-	}
-	err := r.cfg.Policy.Do(r.stop, "look up execution", func(ctx context.Context) error {
-		var err error
-		sum, found, err = r.api.FindExecution(ctx, in.WorkflowID, in.Key, since.Add(-r.cfg.Lookback))
-		return err
-	})
-	return sum, found, err
 }
 
 // fail records the object as failed with err.
@@ -472,23 +550,8 @@ func (r *run) finish(failure *failed, key string) error {
 	return &AbortError{Reason: reason, Key: key, Err: err}
 }
 
-// entryError is the report's error for err: the fields of the service's
-// Failure, or, for the runner's own errors (a wait cut short by the stop),
-// Interrupted.
-func (r *run) entryError(err error) *report.Error {
-	if err == nil {
-		return &report.Error{Code: "Unknown", Message: "no call was made"}
-	}
-	var f *Failure
-	if errors.As(err, &f) {
-		return &report.Error{HTTPStatus: f.HTTPStatus, Code: f.Code, Message: r.cfg.Redact(f.Message), RequestID: f.RequestID}
-	}
-	code := "Unknown"
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		code = "Interrupted"
-	}
-	return &report.Error{Code: code, Message: r.cfg.Redact(err.Error())}
-}
+// entryError is the report's error for err (see errorOf).
+func (r *run) entryError(err error) *report.Error { return errorOf(err, r.cfg.Redact) }
 
 func isAbort(err error, reasons ...string) bool {
 	var ae *AbortError

@@ -21,6 +21,8 @@ type fakeAPI struct {
 	lookups  map[string]int
 	answer   func(key string, attempt int) (TriggerResult, error)
 	find     func(key string) (Execution, bool, error)
+	list     func(start, end time.Time, token string) ([]Execution, string, error)
+	lists    int
 	total    atomic.Int64
 	released chan struct{} // if non-nil, each call waits for it
 }
@@ -51,6 +53,16 @@ func (f *fakeAPI) FindExecution(ctx context.Context, workflowID, key string, sin
 		return Execution{}, false, nil
 	}
 	return f.find(key)
+}
+
+func (f *fakeAPI) ListExecutions(ctx context.Context, workflowID string, start, end time.Time, token string) ([]Execution, string, error) {
+	f.mu.Lock()
+	f.lists++
+	f.mu.Unlock()
+	if f.list == nil {
+		return nil, "", nil
+	}
+	return f.list(start, end, token)
 }
 
 func (f *fakeAPI) callsOf(key string) int {
@@ -456,45 +468,5 @@ func TestBackoff(t *testing.T) {
 	ra.RetryAfter = time.Hour
 	if d := p.Backoff(1, ra); d != p.Cap {
 		t.Errorf("Backoff with Retry-After 1h = %v, want the cap %v", d, p.Cap)
-	}
-}
-
-func TestPacerAdaptive(t *testing.T) {
-	now := time.Unix(1000, 0)
-	p := newPacer(100, true, func() time.Time { return now })
-	second := func(calls, throttled int) {
-		for i := 0; i < calls; i++ {
-			p.Answered(i < throttled)
-		}
-		now = now.Add(time.Second)
-		p.Answered(false) // closes the window
-	}
-	second(100, 1) // 1%: noise, no cut
-	if got := p.Limit(); got != 100 {
-		t.Fatalf("after 1%% throttled: %v, want 100", got)
-	}
-	second(100, 10) // 10%: a quota
-	if got := p.Limit(); got != 70 {
-		t.Fatalf("after 10%% throttled: %v, want 70", got)
-	}
-	second(100, 0)
-	if got := p.Limit(); got != 70 {
-		t.Fatalf("1 s after the cut: %v, want 70 (raised only 5 s after a cut)", got)
-	}
-	for i := 0; i < 20; i++ {
-		second(100, 0)
-	}
-	if got := p.Limit(); got != 100 {
-		t.Fatalf("after 20 s without throttling: %v, want back at the ceiling 100", got)
-	}
-	fixed := newPacer(100, false, time.Now)
-	for i := 0; i < 100; i++ {
-		fixed.Answered(true)
-	}
-	if got := fixed.Limit(); got != 100 {
-		t.Errorf("--adaptive=false: %v, want 100", got)
-	}
-	if got := newPacer(0, true, time.Now).Limit(); got != 0 {
-		t.Errorf("--qps 0: limit %v, want none", got)
 	}
 }

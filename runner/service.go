@@ -16,6 +16,10 @@ type Service interface {
 	// FindExecution looks for an instance of workflowID on the object key
 	// created at or after since; found is false when there is none.
 	FindExecution(ctx context.Context, workflowID, key string, since time.Time) (x Execution, found bool, err error)
+	// ListExecutions reads one page of the workflow's executions created
+	// in [start, end] (a time window, no name filter); next is the token of
+	// the next page, "" after the last.
+	ListExecutions(ctx context.Context, workflowID string, start, end time.Time, token string) (page []Execution, next string, err error)
 }
 
 // TriggerInput names one trigger call.

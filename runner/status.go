@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -18,25 +19,68 @@ type Describer interface {
 	DescribeExecution(ctx context.Context, runID string) (Execution, error)
 }
 
-// Tally counts a report's triggered instances by execution state after a
-// status pass.
+// Tally counts a report's triggered instances by what a status pass knows
+// of their executions.
 type Tally struct {
 	Success, Failed, Cancel, Running int
-	Unknown                          int // not found, or not looked up yet
+	// NotFound counts the instances whose last look-up said the service
+	// does not know them (404): the entry's execution.error says so.
+	NotFound int
+	// LookupFailed counts the instances whose last look-up failed for
+	// another reason (denied, still failing after the retries): the
+	// entry's execution.error says why.
+	LookupFailed int
+	// Unknown counts the instances never looked up (a pass was stopped
+	// before their turn).
+	Unknown int
 }
 
 // Total is the number of instances counted.
-func (t Tally) Total() int { return t.Success + t.Failed + t.Cancel + t.Running + t.Unknown }
+func (t Tally) Total() int {
+	return t.Success + t.Failed + t.Cancel + t.Running + t.NotFound + t.LookupFailed + t.Unknown
+}
+
+// AllSucceeded reports whether every instance counted ended Success.
+func (t Tally) AllSucceeded() bool { return t.Success == t.Total() }
+
+// count adds an entry's recorded execution to t.
+func (t *Tally) count(x *report.Execution) {
+	switch {
+	case x == nil:
+		t.Unknown++
+	case x.Error != nil && x.Error.HTTPStatus == http.StatusNotFound:
+		t.NotFound++
+	case x.Error != nil:
+		t.LookupFailed++
+	case x.State == StateSuccess:
+		t.Success++
+	case x.State == StateFailed:
+		t.Failed++
+	case x.State == StateCancel:
+		t.Cancel++
+	default:
+		t.Running++
+	}
+}
 
 // Status is the runner's look-up mode: it looks up the execution of every
 // instance of the report at path whose recorded state is not final, with
 // cfg's pacer (QPS), retry policy and Concurrency workers, and records the
 // states in the report. Look-ups run ahead of the report's rewrite, in
 // report order, through a bounded window: memory does not grow with the
-// report. An answer that is Fatal for the run ends the pass with an error;
-// any other failed look-up leaves the instance Unknown, for the next pass.
+// report. A look-up that fails (not found, denied, still failing after
+// the retries) is recorded with its reason as the execution's Error, and
+// the instance is looked up again by the next pass; when the first
+// look-ups all fail with the same permanent error (see sameLookups), the
+// pass stops looking up, writes the report and returns an error. An answer that is
+// Fatal for the run ends the pass with an error (the report is left as it
+// was). When ctx is done, the pass stops looking up, still writes the
+// report with what it found, and returns ctx's error with the tally.
 func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally, error) {
 	cfg = cfg.withDefaults()
+	if err := ctx.Err(); err != nil {
+		return Tally{}, err
+	}
 	if _, err := os.Stat(path + ".journal"); err == nil {
 		// A run stopped without writing its report: fold its journal in
 		// first, so that the look-ahead and the rewrite read the same file.
@@ -44,15 +88,15 @@ func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally,
 			return Tally{}, err
 		}
 	}
-	pace := newPacer(cfg.QPS, cfg.Adaptive, time.Now)
-	ctx, cancel := context.WithCancel(ctx)
+	pace := newPacer(cfg.QPS, cfg.MinQPS, cfg.Adaptive, time.Now, cfg.Logger)
+	scan, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	// The scanner hands each look-up to the workers and its answer slot to
 	// the rewrite, in report order; both channels bound what is held.
 	window := make(chan chan lookUp, 4*cfg.Concurrency)
 	jobs := make(chan job, cfg.Concurrency)
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(scan)
 	for range cfg.Concurrency {
 		g.Go(func() error {
 			for j := range jobs {
@@ -72,55 +116,88 @@ func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally,
 			j := job{runID: e.InstanceID, res: make(chan lookUp, 1)}
 			select {
 			case window <- j.res:
-			case <-ctx.Done():
-				return ctx.Err()
+			case <-scan.Done():
+				return scan.Err()
 			}
 			select {
 			case jobs <- j:
-			case <-ctx.Done():
-				return ctx.Err()
+			case <-scan.Done():
+				return scan.Err()
 			}
 			return nil
 		})
 		scanErr <- err
 	}()
 
+	// gaveUp ends the look-ups of the pass (the report is still written)
+	// when the first ones all failed the same permanent way.
+	var (
+		gaveUp error
+		same   sameLookups
+	)
+	// next is the answer of the next look-up in report order; ok is false
+	// when the pass was stopped before it.
+	next := func() (r lookUp, ok bool, err error) {
+		if gaveUp != nil {
+			return r, false, nil
+		}
+		res, open := <-window
+		if !open {
+			if ctx.Err() != nil {
+				return r, false, nil
+			}
+			return r, false, fmt.Errorf("report %s changed while it was read", path)
+		}
+		select {
+		case r = <-res:
+		case <-ctx.Done():
+			select {
+			case r = <-res:
+			default:
+				return r, false, nil
+			}
+		}
+		if r.err != nil && ctx.Err() != nil && errors.Is(r.err, context.Canceled) {
+			return r, false, nil // cut short by the stop: not an answer
+		}
+		return r, true, nil
+	}
+
 	var t Tally
-	now := time.Now().UTC()
 	err := report.Rewrite(path, func(e *report.Entry) error {
 		if e.Status != report.Succeeded || e.InstanceID == "" {
 			return nil
 		}
 		if needsLookUp(e) {
-			res, ok := <-window
-			if !ok {
-				return fmt.Errorf("report %s changed while it was read", path)
-			}
-			r := <-res
+			r, ok, err := next()
 			switch {
+			case err != nil:
+				return err
+			case !ok:
+				// Stopped: the entry keeps what it had.
 			case r.runID != e.InstanceID:
 				return fmt.Errorf("report %s changed while it was read (run a status when no run writes it)", path)
 			case r.err == nil:
-				e.Execution = &report.Execution{State: r.exec.State, CheckedAt: now, Tasks: reportTasks(r.exec.Tasks)}
+				same.broken = true
+				e.Execution = &report.Execution{State: r.exec.State, CheckedAt: r.at, Tasks: reportTasks(r.exec.Tasks)}
 			case OutcomeOf(r.err) == Fatal:
 				return fmt.Errorf("look up execution %s of %q: %w", e.InstanceID, e.Key, r.err)
 			default:
 				// Not found, not allowed, or still failing after retries:
-				// counted as unknown, looked up again by the next pass.
+				// recorded with its reason (and the last state known),
+				// looked up again by the next pass.
+				x := report.Execution{CheckedAt: r.at, Error: errorOf(r.err, cfg.Redact)}
+				if e.Execution != nil {
+					x.State, x.Tasks = e.Execution.State, e.Execution.Tasks
+				}
+				e.Execution = &x
+				if same.failed(OutcomeOf(r.err), x.Error) {
+					gaveUp = fmt.Errorf("the first %d look-ups all failed with %d %s (%s): %w", sameErrorWindow, x.Error.HTTPStatus, x.Error.Code, x.Error.Message, ErrLookupsFailing)
+					cancel()
+				}
 			}
 		}
-		switch {
-		case e.Execution == nil:
-			t.Unknown++
-		case e.Execution.State == StateSuccess:
-			t.Success++
-		case e.Execution.State == StateFailed:
-			t.Failed++
-		case e.Execution.State == StateCancel:
-			t.Cancel++
-		default:
-			t.Running++
-		}
+		t.count(e.Execution)
 		return nil
 	})
 	cancel()
@@ -131,7 +208,101 @@ func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally,
 		err = serr
 	}
 	_ = g.Wait()
+	switch {
+	case err == nil && ctx.Err() != nil:
+		err = ctx.Err()
+	case err == nil:
+		err = gaveUp
+	}
 	return t, err
+}
+
+// ErrLookupsFailing is wrapped by the error of a status pass that stopped
+// looking up because its first look-ups all failed the same permanent way
+// (see sameLookups); the report was written with what the pass found.
+var ErrLookupsFailing = errors.New("stopped looking up")
+
+// sameLookups is the status pass's version of the run's "first objects all
+// failed the same way" rule: when the first sameErrorWindow look-ups of a
+// pass all fail with one permanent error (AccessDenied for want of the
+// describe permission, say), the others would too. Not found (404) does not
+// count: old instances may be gone from CI's history while newer ones are
+// there.
+type sameLookups struct {
+	n      int
+	first  *report.Error
+	broken bool // a look-up succeeded, or failed another way
+}
+
+// failed counts one failed look-up and reports whether the rule trips.
+func (s *sameLookups) failed(o Outcome, e *report.Error) bool {
+	switch {
+	case s.broken:
+		return false
+	case o != Permanent || e.HTTPStatus == http.StatusNotFound:
+		s.broken = true
+		return false
+	case s.first == nil:
+		s.first = e
+	case e.Code != s.first.Code || e.HTTPStatus != s.first.HTTPStatus:
+		s.broken = true
+		return false
+	}
+	s.n++
+	if s.n == sameErrorWindow {
+		s.broken = true
+		return true
+	}
+	return false
+}
+
+// Wait runs status passes over the report at path, interval apart, until
+// no instance is Running (the one engine of `status --wait` and
+// `run --wait`); after each pass it calls pass, if not nil, with the
+// pass's tally. Instances whose look-up failed are looked up again by every
+// pass but do not keep the wait going. When ctx is done, it returns ctx's
+// error with the last tally (the report keeps what the passes found).
+func Wait(ctx context.Context, cfg Config, path string, svc Describer, interval time.Duration, pass func(Tally)) (Tally, error) {
+	if interval <= 0 {
+		interval = DefaultStatusInterval
+	}
+	for {
+		t, err := Status(ctx, cfg, path, svc)
+		if err != nil {
+			return t, err
+		}
+		if pass != nil {
+			pass(t)
+		}
+		if t.Running == 0 {
+			return t, nil
+		}
+		timer := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return t, ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+// errorOf is the report's error for a failed call: the fields of the
+// service's Failure, or, for the runner's own errors (a wait cut short by
+// the stop), Interrupted; messages redacted.
+func errorOf(err error, redact func(string) string) *report.Error {
+	if err == nil {
+		return &report.Error{Code: "Unknown", Message: "no call was made"}
+	}
+	var f *Failure
+	if errors.As(err, &f) {
+		return &report.Error{HTTPStatus: f.HTTPStatus, Code: f.Code, Message: redact(f.Message), RequestID: f.RequestID}
+	}
+	code := "Unknown"
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		code = "Interrupted"
+	}
+	return &report.Error{Code: code, Message: redact(err.Error())}
 }
 
 // job is one look-up handed to a status worker.
@@ -145,6 +316,7 @@ type lookUp struct {
 	runID string
 	exec  Execution
 	err   error
+	at    time.Time // when it was answered
 }
 
 // describe looks up one execution under the policy, each call paced.
@@ -159,7 +331,7 @@ func describe(ctx context.Context, p Policy, pace *pacer, svc Describer, runID s
 		pace.Answered(OutcomeOf(err) == Throttled)
 		return err
 	})
-	return lookUp{runID: runID, exec: exec, err: err}
+	return lookUp{runID: runID, exec: exec, err: err, at: time.Now().UTC()}
 }
 
 // needsLookUp reports whether a status pass looks the entry's instance up:

@@ -447,7 +447,7 @@ func TestCancelThenRerun(t *testing.T) {
 	}
 	e.clock.Advance(time.Hour)
 
-	res, c = e.run(context.Background(), e.config("c/"), e.client)
+	res, _ = e.run(context.Background(), e.config("c/"), e.client)
 	if res.Outcome != JobEnded || !res.Reattached || len(e.emu.Jobs()) != 1 {
 		t.Fatalf("rerun after cancel = %+v, want JobEnded on the same job", res)
 	}
@@ -602,4 +602,16 @@ func (s runnerService) FindExecution(ctx context.Context, workflowID, key string
 		return runner.Execution{}, false, &runner.Failure{Err: err, Outcome: runner.Fatal, Message: err.Error()}
 	}
 	return runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}, found, nil
+}
+
+func (s runnerService) ListExecutions(ctx context.Context, workflowID string, start, end time.Time, token string) ([]runner.Execution, string, error) {
+	page, err := s.c.ListExecutions(ctx, tencent.ExecutionQuery{WorkflowID: workflowID, Start: start, End: end, NextToken: token})
+	if err != nil {
+		return nil, "", &runner.Failure{Err: err, Outcome: runner.Fatal, Message: err.Error()}
+	}
+	out := make([]runner.Execution, len(page.Executions))
+	for i, x := range page.Executions {
+		out[i] = runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}
+	}
+	return out, page.NextToken, nil
 }

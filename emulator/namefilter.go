@@ -1,0 +1,44 @@
+package emulator
+
+import (
+	"path"
+	"strings"
+)
+
+// NameFilter is how DescribeWorkflowExecutions' undocumented "name" filter
+// matches (the documentation says only "file name"). Each plausible
+// reading can be served, so that a client can be shown not to depend on
+// one.
+type NameFilter string
+
+// The name filter's behaviours.
+const (
+	// NameKey matches instances whose object key is the name (the default).
+	NameKey NameFilter = ""
+	// NameBase matches instances whose key's base name (after the last
+	// '/') is the name: a full key with a folder matches nothing.
+	NameBase NameFilter = "base"
+	// NameSubstring matches instances whose key contains the name.
+	NameSubstring NameFilter = "substring"
+	// NameIgnored ignores the filter: every instance of the workflow.
+	NameIgnored NameFilter = "ignored"
+)
+
+// byName returns the instances of workflow wf that the name filter
+// matches, in creation order. The caller holds s.exec.mu.
+func (s *Server) byName(wf, name string) []*instance {
+	switch s.cfg.NameFilter {
+	case NameKey:
+		return s.exec.byKey[TriggerKey{wf, name}]
+	case NameIgnored:
+		return s.exec.byWorkflow[wf]
+	}
+	var out []*instance
+	for _, in := range s.exec.byWorkflow[wf] {
+		if s.cfg.NameFilter == NameBase && path.Base(in.key) == name ||
+			s.cfg.NameFilter == NameSubstring && strings.Contains(in.key, name) {
+			out = append(out, in)
+		}
+	}
+	return out
+}

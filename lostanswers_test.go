@@ -1,0 +1,61 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/wftrigger/wftrigger/emulator"
+)
+
+// TestLostAnswersNeverTwice: 20% of the triggers lose their answer (the
+// connection reset after the request was sent; half of them after the
+// emulator accepted it), on 2,000 keys with folders, spaces and '%', under
+// each plausible behaviour of the execution list's name filter: every key
+// ends triggered exactly once (counted at the emulator), and the lost
+// answers do not hold the workers for their look-up delay (2 s each).
+func TestLostAnswersNeverTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 keys four times")
+	}
+	for _, mode := range []emulator.NameFilter{emulator.NameKey, emulator.NameBase, emulator.NameSubstring, emulator.NameIgnored} {
+		name := string(mode)
+		if name == "" {
+			name = "key"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel() // mostly waiting out look-up delays
+			srv := emulator.New(emulator.Config{
+				SecretID: emulatorSecretID, SecretKey: emulatorSecretKey,
+				Bucket: emulatorBucket, Workflows: []string{emulatorWorkflow},
+				Trigger:    emulator.Faults{ResetRate: 0.2},
+				NameFilter: mode,
+				Seed:       7,
+			})
+			url, err := srv.Start("127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { srv.Close() })
+			dir := t.TempDir()
+			keys := oddKeys(2000)
+			writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
+			reportPath := filepath.Join(dir, "r.json")
+			start := time.Now()
+			code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.csv"), "--max-attempts", "10")...)
+			elapsed := time.Since(start)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+			}
+			checkExactlyOnce(t, srv, keys, reportPath)
+			// Holding a worker 2 s for each lost answer, as before parking,
+			// takes at least resets × 2 s / 16 workers.
+			resets := srv.Stats().Faults
+			serial := time.Duration(resets) * 2 * time.Second / 16
+			if elapsed > serial/2 {
+				t.Errorf("run took %v with %d lost answers: not well under the %v of holding workers for each look-up", elapsed, resets, serial)
+			}
+			t.Logf("%d lost answers, %v (held workers: ≥ %v), %d execution queries", resets, elapsed.Round(time.Millisecond), serial, srv.Stats().ExecutionQueries)
+		})
+	}
+}
