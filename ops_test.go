@@ -334,3 +334,21 @@ func TestLogFormatJSONError(t *testing.T) {
 		t.Errorf("last line %v, want the error with its exit code and hint", last)
 	}
 }
+
+// TestWaitMetrics: run --wait writes the instances by execution state in
+// its metrics file, with the run's exit status.
+func TestWaitMetrics(t *testing.T) {
+	_, url := testEmulator(t, emulator.Faults{})
+	dir := t.TempDir()
+	path, prom := filepath.Join(dir, "r.json"), filepath.Join(dir, "m.prom")
+	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(20))
+	code, stdout, stderr := wftrigger(t, runArgs(url, path, "--manifest", filepath.Join(dir, "keys.txt"), "--wait", "--wait-interval", "20ms", "--metrics-file", prom)...)
+	if code != 0 {
+		t.Fatalf("run --wait: exit %d\n%s%s", code, stdout, stderr)
+	}
+	m := readMetrics(t, prom, path)
+	if m["wftrigger_executions{state=Success}"] != 20 || m["wftrigger_last_run_exit_code"] != 0 || m["wftrigger_objects{status=succeeded}"] != 20 {
+		t.Errorf("run --wait's metrics: executions Success %v, exit code %v, succeeded %v; want 20, 0, 20",
+			m["wftrigger_executions{state=Success}"], m["wftrigger_last_run_exit_code"], m["wftrigger_objects{status=succeeded}"])
+	}
+}
