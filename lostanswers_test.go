@@ -10,13 +10,15 @@ import (
 
 // TestLostAnswersNeverTwice: 20% of the triggers lose their answer (the
 // connection reset after the request was sent; half of them after the
-// emulator accepted it), on 2,000 keys with folders, spaces and '%', under
+// emulator accepted it), on 800 keys with folders, spaces and '%', under
 // each plausible behaviour of the execution list's name filter: every key
-// ends triggered exactly once (counted at the emulator), and the lost
-// answers do not hold the workers for their look-up delay (2 s each).
+// ends triggered exactly once (counted at the emulator). That lost answers
+// do not hold the workers for their look-up delay is the runner's
+// TestUncertainParkedNotStalling (no timing here: a loaded machine would
+// make it flaky); the log line says how long it took.
 func TestLostAnswersNeverTwice(t *testing.T) {
 	if testing.Short() {
-		t.Skip("2,000 keys four times")
+		t.Skip("800 keys four times")
 	}
 	for _, mode := range []emulator.NameFilter{emulator.NameKey, emulator.NameBase, emulator.NameSubstring, emulator.NameIgnored} {
 		name := string(mode)
@@ -38,7 +40,7 @@ func TestLostAnswersNeverTwice(t *testing.T) {
 			}
 			t.Cleanup(func() { srv.Close() })
 			dir := t.TempDir()
-			keys := oddKeys(2000)
+			keys := oddKeys(800)
 			writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
 			reportPath := filepath.Join(dir, "r.json")
 			start := time.Now()
@@ -49,12 +51,9 @@ func TestLostAnswersNeverTwice(t *testing.T) {
 			}
 			checkExactlyOnce(t, srv, keys, reportPath)
 			// Holding a worker 2 s for each lost answer, as before parking,
-			// takes at least resets × 2 s / 16 workers.
+			// would take at least resets × 2 s / 16 workers.
 			resets := srv.Stats().Faults
 			serial := time.Duration(resets) * 2 * time.Second / 16
-			if elapsed > serial/2 {
-				t.Errorf("run took %v with %d lost answers: not well under the %v of holding workers for each look-up", elapsed, resets, serial)
-			}
 			t.Logf("%d lost answers, %v (held workers: ≥ %v), %d execution queries", resets, elapsed.Round(time.Millisecond), serial, srv.Stats().ExecutionQueries)
 		})
 	}
