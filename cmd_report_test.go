@@ -428,18 +428,23 @@ func TestVersionOf(t *testing.T) {
 
 func TestBarDescription(t *testing.T) {
 	var c runner.Counters
-	if got := barDescription(&c); got != "triggering" {
-		t.Errorf("no failure: %q", got)
+	const pace = "triggering · limit none · 12.5/s accepted"
+	if got := barDescription(&c, 0, 12.5); got != pace {
+		t.Errorf("no failure: %q, want %q", got, pace)
 	}
 	c.Failed.Add(3)
 	c.Retries.Add(1)
-	if got := barDescription(&c); got != "triggering (3 failed, 1 retry)" {
-		t.Errorf("3 failed, 1 retry: %q", got)
+	if got, want := barDescription(&c, 0, 12.5), pace+" (3 failed, 1 retry)"; got != want {
+		t.Errorf("3 failed, 1 retry: %q, want %q", got, want)
 	}
 	c.Invalid.Add(2)
 	c.Retries.Add(11)
-	if got := barDescription(&c); got != "triggering (3 failed, 2 invalid, 12 retries)" {
-		t.Errorf("3 failed, 2 invalid, 12 retries: %q", got)
+	c.Throttled.Add(7)
+	if got, want := barDescription(&c, 0, 12.5), pace+" (7 throttled, 3 failed, 2 invalid, 12 retries)"; got != want {
+		t.Errorf("7 throttled, 3 failed, 2 invalid, 12 retries: %q, want %q", got, want)
+	}
+	if got, want := barDescription(&c, 50, 0), "triggering · limit 0.0/s · 0.0/s accepted (7 throttled, 3 failed, 2 invalid, 12 retries)"; got != want {
+		t.Errorf("--qps 50 before the pacer: %q, want %q", got, want)
 	}
 }
 

@@ -41,6 +41,11 @@ Examples:
   wftrigger run --bucket media-1250000000 --region ap-guangzhou \
       --workflow w0123… --prefix videos/2024/ --suffix .mp4 --qps 20
 
+  # a nightly window (cron): at most 6 h, then the same command goes on
+  wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… \
+      --prefix videos/ --max-duration 6h --log-format json \
+      --metrics-file /var/lib/node_exporter/textfile_collector/wftrigger.prom
+
   # a COS inventory report, only objects modified after a date, check first
   wftrigger run --bucket media-1250000000 --region ap-guangzhou --workflow w0123… \
       --manifest cos://inventory-1250000000/inv/1250000000/media/daily/20261120/manifest.json \
@@ -57,6 +62,7 @@ func runSections() []helpSection {
 		{"Server side", []string{"server-side", "poll-interval D"}},
 		{"After the triggers", []string{"wait", "wait-interval D", "retry-failed-executions"}},
 		{"Report", []string{"report PATH", "fresh", "dry-run", "list FILE"}},
+		{"Window", []string{"max-duration D"}},
 		{"Output", []string{"progress MODE", "log-format F", "metrics-file PATH"}},
 		{"Credentials", []string{"credentials SOURCE"}},
 	}
@@ -80,6 +86,7 @@ type runOptions struct {
 	list                             string
 	progress, logFormat, metricsFile string
 	credentials                      string
+	maxDuration                      time.Duration // --max-duration: the run's window
 	filters                          manifest.FilterOptions
 	threshold                        runner.Threshold
 	serverSide                       bool          // --server-side: see cmd_serverside.go
@@ -130,6 +137,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.BoolVar(&o.wait, "wait", false, "when the triggers are done, look up every instance's execution\nuntil all have ended (as wftrigger status --wait) and exit by the\nfinal states: 0 when all ended Success, 1 when some ended Failed or\nCancel or could not be looked up (or objects failed), 3 when stopped")
 	fs.DurationVar(&o.waitInterval, "wait-interval", runner.DefaultStatusInterval, "with --wait: pause between look-up passes")
 	fs.BoolVar(&o.retryFailedExecutions, "retry-failed-executions", false, "also trigger again the objects whose recorded execution state\nis Failed (wftrigger status records it): a new, paid instance each;\nthe earlier instance id is kept in the entry's history")
+	fs.DurationVar(&o.maxDuration, "max-duration", 0, "stop dispatching D after the start (calls in flight finish), write\nthe report and exit as if the source had ended there (0 when nothing\nfailed): a nightly window; the same command goes on where it stopped.\nWith --server-side the job goes on server-side (exit 3)")
 	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "auto, env, profile, oidc or cvm-role (auto: the first\nconfigured, in that order)")
 	return fs
 }
@@ -138,7 +146,9 @@ func parseRunFlags(args []string, stdout, stderr io.Writer) (runOptions, error) 
 	var o runOptions
 	fs := runFlags(&o)
 	if err := parseFlags(fs, args, stdout, stderr, runHead, runSections(), ""); err != nil {
-		return o, err
+		// Flags that did not parse are not options: no metrics file is
+		// written for them.
+		return runOptions{}, err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -184,6 +194,8 @@ func (o *runOptions) check(rest []string) error {
 		return usageError("--max-attempts 5", "--max-attempts %d: want at least 1", o.maxAttempts)
 	case o.timeout <= 0:
 		return usageError("--timeout 30s", "--timeout %v: want a positive duration", o.timeout)
+	case o.maxDuration < 0:
+		return usageError("--max-duration 6h (0 for no window)", "--max-duration %v: want a duration ≥ 0", o.maxDuration)
 	}
 	switch o.progress {
 	case "auto", "bar", "log", "none":
@@ -263,25 +275,43 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func runCommand(ctx context.Context, args []string, env environment) error {
+func runCommand(ctx context.Context, args []string, env environment) (err error) {
+	started := time.Now()
 	o, err := parseRunFlags(args, env.stdout, env.stderr)
+	runID := newRunID()
+	logger := newLogger(env.stderr, o.logFormat).With("run", runID)
+	// Once the flags parsed, the metrics file is written whatever the exit
+	// status (2 and 4 included), here, with the status the run returns.
+	m := newRunMetrics(o, started, logger)
+	defer func() {
+		m.finish(exitCodeOf(err))
+		if o.logFormat == "json" {
+			err = logExit(logger, err)
+		}
+	}()
 	if err != nil {
 		return err
 	}
 	if err := checkOutputFolders(o); err != nil {
 		return err
 	}
-	logger := newLogger(env.stderr, o.logFormat)
+	var deadline time.Time // the end of the --max-duration window
+	if o.maxDuration > 0 {
+		deadline = started.Add(o.maxDuration)
+	}
 	creds := tencent.StaticSource(tencent.Credentials{}) // a dry run of a local manifest calls nothing
+	credsUsed := "none (a dry run of a local manifest calls nothing)"
 	if needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://"); needCreds {
 		if creds, err = openCredentials(ctx, o.credentials, env, logger); err != nil {
 			return err
 		}
+		credsUsed = describeCredentials(creds)
 	}
 
+	ciEndpoint, cosEndpoint := or(o.ciEndpoint, tencent.CIEndpoint(o.bucket, o.region)), or(o.cosEndpoint, tencent.COSEndpoint(o.bucket, o.region))
 	client, err := tencent.NewClient(tencent.Config{
-		CIEndpoint:  or(o.ciEndpoint, tencent.CIEndpoint(o.bucket, o.region)),
-		COSEndpoint: or(o.cosEndpoint, tencent.COSEndpoint(o.bucket, o.region)),
+		CIEndpoint:  ciEndpoint,
+		COSEndpoint: cosEndpoint,
 		Source:      creds,
 		UserAgent:   "wftrigger/" + version(),
 	})
@@ -298,14 +328,17 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	defer src.Close()
 
 	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src),
-		CIEndpoint: o.ciEndpoint, COSEndpoint: o.cosEndpoint, StartedAt: time.Now().UTC()}
+		CIEndpoint: o.ciEndpoint, COSEndpoint: o.cosEndpoint, StartedAt: started.UTC()}
+	logStart(logger, o, meta.Source, ciEndpoint, cosEndpoint, credsUsed)
 	waitCfg := runner.Config{Concurrency: o.concurrency, QPS: o.qps, Adaptive: o.adaptive, Policy: policy, Redact: creds.Redact, Logger: logger}
 	if o.serverSide {
-		err := runServerSide(ctx, o, env, client, src, meta, logger)
+		err := runServerSide(ctx, o, env, client, src, meta, serverSideRun{logger: logger, runID: runID, metrics: m, deadline: deadline, started: started})
 		if code := exitCodeOf(err); o.dryRun || code != exitOK && code != exitFailures {
 			return err
 		}
-		return worseExit(err, waitAfterRun(ctx, o, waitCfg, service{client}, env, logger))
+		err = worseExit(err, waitAfterRun(ctx, o, waitCfg, service{client}, env, logger))
+		m.recordExecutions(o)
+		return err
 	}
 	if o.dryRun {
 		return dryRun(ctx, o, src, meta, env)
@@ -321,7 +354,8 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	logRetryFailedExecutions(o, rep, logger)
 
 	var c runner.Counters
-	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: progressTotal(o), out: env.stderr, logger: logger, counters: &c, metricsFile: o.metricsFile})
+	m.start(ctx, clientSideNumbers(&c, o.qps))
+	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: progressTotal(o), out: env.stderr, logger: logger, counters: &c, qps: o.qps})
 	stopCompaction := rep.RewriteEvery(ctx, report.DefaultRewriteInterval, logger)
 	runErr := runner.Run(ctx, runner.Config{
 		Bucket:      o.bucket,
@@ -332,24 +366,29 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 		Policy:      policy,
 		MaxFailures: o.threshold,
 		Limit:       o.limit,
+		Deadline:    deadline,
 		Redact:      creds.Redact,
 		Logger:      logger,
 	}, src, service{client}, rep, &c)
 	stopCompaction()
 	elapsed := stopProgress()
 	complete := runErr == nil && c.Exhausted.Load()
+	m.setComplete(complete)
 	if err := rep.Close(time.Now().UTC(), complete); err != nil {
 		return &exitError{code: exitAborted, err: fmt.Errorf("write report: %w", err)}
 	}
+	windowEnded := !deadline.IsZero() && !time.Now().Before(deadline)
 	switch {
-	case c.Read.Load() == 0 && runErr == nil:
-		logger.Warn("the source has no objects: nothing to trigger", "source", meta.Source)
-	case runErr == nil && !c.Exhausted.Load():
+	case runErr != nil || complete:
+		if c.Read.Load() == 0 && runErr == nil {
+			logger.Warn("the source has no objects: nothing to trigger", "source", meta.Source)
+		}
+	case windowEnded:
+		logger.Info("the --max-duration window ended: the rest of the source was not read; the same command goes on from here",
+			"maxDuration", o.maxDuration.String(), "read", c.Read.Load())
+	default:
 		logger.Info("--limit reached: the rest of the source was not read; the same command goes on from here", "limit", o.limit)
 	}
-	sum := rep.Summary()
-	fmt.Fprintf(env.stdout, "%s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d calls, %d retries, %d already succeeded, %d duplicates, %d found in the execution list, %s\n",
-		o.reportPath, sum.Total, sum.Succeeded, sum.Failed, sum.Invalid, c.Calls.Load(), c.Retries.Load(), c.Skipped.Load(), c.Duplicates.Load(), c.Recovered.Load(), elapsed.Round(time.Millisecond))
 	code := exitOK
 	switch {
 	case runErr != nil:
@@ -357,15 +396,11 @@ func runCommand(ctx context.Context, args []string, env environment) error {
 	case c.Failed.Load() > 0 || c.Invalid.Load() > 0:
 		code = exitFailures
 	}
+	printRunSummary(env.stdout, o, runID, rep.Summary(), &c, complete, code, elapsed)
 	var waitErr error
 	if runErr == nil {
 		waitErr = waitAfterRun(ctx, o, waitCfg, service{client}, env, logger)
-		code = max(code, exitCodeOf(waitErr))
-	}
-	if o.metricsFile != "" {
-		if err := writeMetrics(o.metricsFile, &c, meta, elapsed, code); err != nil {
-			logger.Warn("metrics file", "error", err)
-		}
+		m.recordExecutions(o)
 	}
 	switch {
 	case runErr != nil && errors.Is(runErr, context.Canceled):

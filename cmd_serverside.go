@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
-	"github.com/wftrigger/wftrigger/runner"
 	"github.com/wftrigger/wftrigger/serverside"
 	"github.com/wftrigger/wftrigger/tencent"
 )
@@ -82,12 +82,28 @@ func (o *runOptions) serverSideConfig(logger *slog.Logger) (serverside.Config, e
 	return cfg, nil
 }
 
+// serverSideRun is what runCommand hands a server-side run: its logger
+// and id, its metrics file, its start and the end of its window (zero:
+// none).
+type serverSideRun struct {
+	logger   *slog.Logger
+	runID    string
+	metrics  *runMetrics
+	started  time.Time
+	deadline time.Time
+}
+
 // runServerSide is `run --server-side`: one inventory trigger job, and the
 // report built from its executions.
-func runServerSide(ctx context.Context, o runOptions, env environment, client *tencent.Client, src manifest.Source, meta report.Meta, logger *slog.Logger) error {
+func runServerSide(ctx context.Context, o runOptions, env environment, client *tencent.Client, src manifest.Source, meta report.Meta, sr serverSideRun) error {
+	logger := sr.logger
 	cfg, err := o.serverSideConfig(logger)
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("report %s: %w", o.reportPath, err)}
+	}
+	if !sr.deadline.IsZero() {
+		// The window stops the wait; the job goes on server-side.
+		cfg.MaxDuration = max(time.Until(sr.deadline), time.Nanosecond)
 	}
 	if o.dryRun {
 		return dryRunServerSide(ctx, o, cfg, src, meta, env)
@@ -96,34 +112,56 @@ func runServerSide(ctx context.Context, o runOptions, env environment, client *t
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	var c serverside.Counters
+	var (
+		c      serverside.Counters
+		totals serverSideTotals
+	)
+	sr.metrics.start(ctx, serverSideNumbers(&c, &totals))
 	stopProgress := serverSideProgress(ctx, o.progress, logger, &c)
 	stopCompaction := rep.RewriteEvery(ctx, report.DefaultRewriteInterval, logger)
 	res, runErr := serverside.Run(ctx, cfg, src, client, rep, &c)
 	stopCompaction()
 	stopProgress()
-	complete := runErr == nil && c.Exhausted.Load()
+	// A stop (a signal, the window's end) is not the end of the source:
+	// the job goes on, and the next run reattaches to it.
+	complete := runErr == nil && c.Exhausted.Load() && res.Outcome != serverside.Stopped
+	sr.metrics.setComplete(complete)
 	if err := rep.Close(time.Now().UTC(), complete); err != nil {
 		return &exitError{code: exitAborted, err: fmt.Errorf("write report: %w", err)}
 	}
 	sum := rep.Summary()
-	fmt.Fprintf(env.stdout, "%s: server-side job %s (%s) %s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d executions recorded, %d rows read, %d already succeeded, %d duplicates, %s\n",
-		o.reportPath, res.Job.Name, or(res.Job.ID, "never submitted"), or(res.Job.State, "unknown"), sum.Total, sum.Succeeded, sum.Failed, sum.Invalid,
-		c.Executions.Load(), c.Read.Load(), c.Skipped.Load(), c.Duplicates.Load(), time.Since(start).Round(time.Millisecond))
-
+	// This run's objects: the report's successes but those of earlier
+	// runs; failed (NotInJob) only once the job ended, since until then
+	// the job may still trigger them.
+	totals.succeeded.Store(max(0, int64(sum.Succeeded)-c.Skipped.Load()))
+	if res.Outcome != serverside.Stopped {
+		totals.failed.Store(int64(sum.Failed))
+	}
+	totals.ended.Store(true)
+	windowEnded := runErr == nil && res.Outcome == serverside.Stopped && ctx.Err() == nil && !sr.deadline.IsZero()
+	if windowEnded {
+		logger.Info("the --max-duration window ended: the server-side job goes on; the same command reattaches to it",
+			"maxDuration", o.maxDuration.String(), "job", res.Job.ID)
+	}
 	code, exit := serverSideExit(res, runErr, o)
-	if o.metricsFile != "" {
-		// The contract's series, from this run's numbers: executions are
-		// the objects that succeeded, NotInJob ones those that failed.
-		var rc runner.Counters
-		rc.Succeeded.Store(c.Executions.Load())
-		rc.Failed.Store(int64(sum.Failed))
-		rc.Invalid.Store(c.Invalid.Load())
-		rc.Duplicates.Store(c.Duplicates.Load())
-		rc.Skipped.Store(c.Skipped.Load())
-		if err := writeMetrics(o.metricsFile, &rc, meta, time.Since(start), code); err != nil {
-			logger.Warn("metrics file", "error", err)
+	elapsed := time.Since(sr.started)
+	if o.logFormat == "json" {
+		slog.New(slog.NewJSONHandler(env.stdout, nil)).Info("summary", "run", sr.runID,
+			slog.Group("job", "name", res.Job.Name, "id", res.Job.ID, "state", res.Job.State),
+			slog.Group("report", "path", o.reportPath, "total", sum.Total, "succeeded", sum.Succeeded, "failed", sum.Failed,
+				"invalid", sum.Invalid, "duplicates", sum.Duplicates, "complete", complete),
+			slog.Group("thisRun", "executions", c.Executions.Load(), "read", c.Read.Load(), "skipped", c.Skipped.Load(),
+				"duplicates", c.Duplicates.Load(), "durationSeconds", math.Round(elapsed.Seconds()*1000)/1000),
+			"exitCode", code)
+	} else {
+		fmt.Fprintf(env.stdout, "%s: server-side job %s (%s) %s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d executions recorded, %d rows read, %d already succeeded, %d duplicates, %s\n",
+			o.reportPath, res.Job.Name, or(res.Job.ID, "never submitted"), or(res.Job.State, "unknown"), sum.Total, sum.Succeeded, sum.Failed, sum.Invalid,
+			c.Executions.Load(), c.Read.Load(), c.Skipped.Load(), c.Duplicates.Load(), elapsed.Round(time.Millisecond))
+	}
+	if windowEnded {
+		var ee *exitError
+		if errors.As(exit, &ee) {
+			ee.err = fmt.Errorf("the --max-duration window ended while the server-side job %s is %s: it goes on server-side", res.Job.ID, or(res.Job.State, "running"))
 		}
 	}
 	return exit

@@ -34,7 +34,7 @@ Examples:
 // statusSections lays out the flags of `wftrigger status` in its help.
 func statusSections() []helpSection {
 	return []helpSection{
-		{"Flags", []string{"report PATH", "wait", "interval D", "concurrency N", "qps R", "region REGION", "ci-endpoint URL", "credentials SOURCE"}},
+		{"Flags", []string{"report PATH", "wait", "interval D", "concurrency N", "qps R", "region REGION", "ci-endpoint URL", "credentials SOURCE", "metrics-file PATH"}},
 	}
 }
 
@@ -46,6 +46,7 @@ type statusOptions struct {
 	concurrency            int
 	qps                    float64
 	credentials            string
+	metricsFile            string // --metrics-file: see writeStatusMetrics
 }
 
 // statusFlags defines the flags of `wftrigger status` into o.
@@ -59,14 +60,21 @@ func statusFlags(o *statusOptions) *flag.FlagSet {
 	fs.StringVar(&o.region, "region", "", "by default the report's region")
 	fs.StringVar(&o.endpoint, "ci-endpoint", "", "by default the report's, else https://BUCKET.ci.REGION.myqcloud.com")
 	fs.StringVar(&o.credentials, "credentials", tencent.SourceAuto, "auto, env, profile, oidc or cvm-role")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "the run's metrics file: record wftrigger_executions{state} there")
 	return fs
 }
 
-func statusCommand(ctx context.Context, args []string, env environment) error {
+func statusCommand(ctx context.Context, args []string, env environment) (err error) {
 	var o statusOptions
 	fs := statusFlags(&o)
 	if err := parseFlags(fs, args, env.stdout, env.stderr, statusHead, statusSections(), "wftrigger status --report wftrigger-report.json"); err != nil {
 		return err
+	}
+	if o.metricsFile != "" {
+		if err := checkStatusMetrics(o.metricsFile); err != nil {
+			return err
+		}
+		defer func() { writeStatusMetrics(o.metricsFile, o.path, exitCodeOf(err), env.stderr) }()
 	}
 	if o.concurrency < 1 || o.qps <= 0 || o.interval <= 0 {
 		return usageError("--concurrency 16 --qps 50 --interval 30s", "--concurrency, --qps and --interval must be positive")

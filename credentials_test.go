@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestCredentialSources(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d\n%s%s", code, out, errOut)
 			}
-			if !strings.Contains(errOut, `msg=credentials source="`+tt.source+`"`) {
+			if !regexp.MustCompile(`msg=credentials run=[0-9a-f]{8} source="` + regexp.QuoteMeta(tt.source) + `"`).MatchString(errOut) {
 				t.Errorf("stderr does not log the source %q:\n%s", tt.source, errOut)
 			}
 			counts := srv.TriggerCounts()

@@ -57,43 +57,14 @@ func recipeDocs(t *testing.T, file string) []any {
 
 // parseRecipeArgs runs a recipe's `run` arguments through the real flag
 // parser and returns --max-duration's value (0 when absent).
-//
-// --max-duration comes from another branch (issue 10, item 2). Until it is
-// merged, the parser here does not know it: then, and only for that flag,
-// its value is checked here and the flag is left out of the parser's input.
-// Once the flag exists, the first parse succeeds and this skip is dead code
-// the lead can delete.
 func parseRecipeArgs(t *testing.T, args []string) time.Duration {
 	t.Helper()
-	var maxDuration time.Duration
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		v, ok := strings.CutPrefix(a, "--max-duration=")
-		if !ok && a == "--max-duration" && i+1 < len(args) {
-			v, ok = args[i+1], true
-			i++
-		}
-		if !ok {
-			rest = append(rest, a)
-			continue
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			t.Errorf("--max-duration %q: want a positive duration", v)
-		}
-		maxDuration = d
-	}
 	var stderr bytes.Buffer
-	_, err := parseRunFlags(args, io.Discard, &stderr)
-	if err != nil && strings.Contains(stderr.String(), "flag provided but not defined: -max-duration") {
-		t.Log("--max-duration is not a flag on this branch yet: checked here, left out of the parser")
-		_, err = parseRunFlags(rest, io.Discard, &stderr)
-	}
+	o, err := parseRunFlags(args, io.Discard, &stderr)
 	if err != nil {
 		t.Errorf("wftrigger run %s: %v %s", strings.Join(args, " "), err, stderr.String())
 	}
-	return maxDuration
+	return o.maxDuration
 }
 
 // checkPodSpec checks the restricted security profile and returns the

@@ -162,13 +162,10 @@ func exitStatus(err error, env environment) int {
 	if err == nil {
 		return exitOK
 	}
-	code := exitAborted
+	code := exitCodeOf(err)
 	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-		if ee.err == nil {
-			return code
-		}
+	if errors.As(err, &ee) && ee.err == nil {
+		return code
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(env.stderr, "wftrigger: stopped; rerun the same command to resume")

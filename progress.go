@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -18,12 +19,12 @@ import (
 )
 
 type progressConfig struct {
-	mode        string // auto, bar, log, none
-	total       int64  // rows expected, 0 when unknown
-	out         io.Writer
-	logger      *slog.Logger
-	counters    *runner.Counters
-	metricsFile string
+	mode     string // auto, bar, log, none
+	total    int64  // rows expected, 0 when unknown
+	out      io.Writer
+	logger   *slog.Logger
+	counters *runner.Counters
+	qps      float64 // --qps: 0 shows the rate limit as none
 }
 
 // finished is how many rows have reached their end in this run.
@@ -72,22 +73,24 @@ func startProgress(ctx context.Context, cfg progressConfig) func() time.Duration
 		t := time.NewTicker(tick)
 		defer t.Stop()
 		last, lastAt := int64(0), start
+		var accepted acceptedRate
 		for {
 			select {
 			case <-ctx.Done():
 				if bar != nil {
-					bar.Describe(barDescription(cfg.counters))
+					bar.Describe(barDescription(cfg.counters, cfg.qps, accepted.rate))
 					_ = bar.Set64(finished(cfg.counters))
 					_ = bar.Finish()
 				}
 				return
 			case now := <-t.C:
 				n := finished(cfg.counters)
+				accepted.sample(now, cfg.counters.Succeeded.Load())
 				if bar != nil {
 					if cfg.total > 0 && n > cfg.total {
 						bar.ChangeMax64(n)
 					}
-					bar.Describe(barDescription(cfg.counters))
+					bar.Describe(barDescription(cfg.counters, cfg.qps, accepted.rate))
 					_ = bar.Set64(n)
 					continue
 				}
@@ -95,8 +98,11 @@ func startProgress(ctx context.Context, cfg progressConfig) func() time.Duration
 				rate := float64(n-last) / now.Sub(lastAt).Seconds()
 				last, lastAt = n, now
 				attrs := []any{"done", n, "succeeded", c.Succeeded.Load(), "failed", c.Failed.Load(), "invalid", c.Invalid.Load(),
-					"skipped", c.Skipped.Load(), "calls", c.Calls.Load(), "retries", c.Retries.Load(), "inFlight", c.InFlight.Load(),
-					"perSecond", fmt.Sprintf("%.1f", rate)}
+					"skipped", c.Skipped.Load(), "calls", c.Calls.Load(), "retries", c.Retries.Load(), "throttled", c.Throttled.Load(),
+					"parked", c.Parked.Load(), "inFlight", c.InFlight.Load(), "perSecond", round1(rate), "acceptedPerSecond", round1(accepted.rate)}
+				if cfg.qps > 0 {
+					attrs = append(attrs, "rateLimit", round1(c.RateLimit()))
+				}
 				if cfg.total > 0 {
 					attrs = append(attrs, "total", cfg.total)
 				}
@@ -116,11 +122,40 @@ func startProgress(ctx context.Context, cfg progressConfig) func() time.Duration
 	}
 }
 
-// barDescription is the text before the bar: what is going on, and the
-// failures and retries so far, so that a run that fails is seen failing.
-func barDescription(c *runner.Counters) string {
-	d := "triggering"
+// acceptedRate is the rate of calls CI accepted (objects succeeded), over
+// the last second or more.
+type acceptedRate struct {
+	at   time.Time
+	n    int64
+	rate float64
+}
+
+// sample takes the succeeded count at now, and updates the rate once a
+// second has passed since the last update.
+func (a *acceptedRate) sample(now time.Time, n int64) {
+	if a.at.IsZero() {
+		a.at, a.n = now, n
+		return
+	}
+	if d := now.Sub(a.at); d >= time.Second {
+		a.rate = float64(n-a.n) / d.Seconds()
+		a.at, a.n = now, n
+	}
+}
+
+// round1 rounds v to a tenth: a number in the log, not a string.
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// barDescription is the text before the bar: the pace (the current rate
+// limit, the rate CI accepts, throttled answers), then the failures and
+// retries so far, so that a run that fails is seen failing and a run that
+// is throttled is seen slowed.
+func barDescription(c *runner.Counters, qps, accepted float64) string {
+	d := fmt.Sprintf("triggering · limit %s · %.1f/s accepted", rateText(c.RateLimit(), qps), accepted)
 	var parts []string
+	if n := c.Throttled.Load(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d throttled", n))
+	}
 	if n := c.Failed.Load(); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", n))
 	}

@@ -52,6 +52,13 @@
 //	changes(wftrigger_calls[30m]) == 0
 //	  unless on(bucket, workflow, report) wftrigger_last_run_exit_code   stuck
 //
+// # After status
+//
+// `wftrigger status --metrics-file` gives the run's file its
+// wftrigger_executions series ([WriteExecutions]): they replace the ones an
+// earlier status wrote, and every series of the run is kept as the run
+// wrote it. The next run's file has none until status runs again.
+//
 // # Format
 //
 // Label values are written as the Prometheus text format wants them: a

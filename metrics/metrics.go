@@ -204,18 +204,28 @@ func encode(b *bytes.Buffer, s Snapshot, now time.Time, lastSuccess float64, hav
 	one(NameComplete, "1 when this run read its source to the end.", complete)
 	family(NameBuildInfo, "The wftrigger version that wrote this file.")
 	sample(NameBuildInfo, "version", s.Version, 1)
-	if len(s.Executions) > 0 {
-		family(NameExecutions, "Instances by execution state, after status or --wait.")
-		states := make([]string, 0, len(s.Executions))
-		for st := range s.Executions {
-			states = append(states, st)
-		}
-		sort.Strings(states)
-		for _, st := range states {
-			sample(NameExecutions, "state", st, float64(s.Executions[st]))
-		}
+	encodeExecutions(b, l, s.Executions)
+}
+
+// encodeExecutions writes the wftrigger_executions family of states with
+// labels l to b; nothing when states is empty.
+func encodeExecutions(b *bytes.Buffer, l labels, states map[string]int64) {
+	if len(states) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", NameExecutions, escapeHelp(executionsHelp), NameExecutions)
+	names := make([]string, 0, len(states))
+	for st := range states {
+		names = append(names, st)
+	}
+	sort.Strings(names)
+	for _, st := range names {
+		fmt.Fprintf(b, `%s{bucket="%s",workflow="%s",report="%s",state="%s"} %s`+"\n", NameExecutions,
+			escapeLabel(l.bucket), escapeLabel(l.workflow), escapeLabel(l.report), escapeLabel(valid(st)), formatValue(float64(states[st])))
 	}
 }
+
+const executionsHelp = "Instances by execution state, after status or --wait."
 
 // seconds is t as Unix seconds, to the millisecond.
 func seconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -173,8 +173,8 @@ func writeHeader(w *bufio.Writer, h *Header) {
 		b = appendJob(b, h.Job)
 	}
 	s := &h.Summary
-	b = fmt.Appendf(b, ",\n  \"summary\": {\"total\": %d, \"succeeded\": %d, \"failed\": %d, \"invalid\": %d, \"duplicates\": %d}",
-		s.Total, s.Succeeded, s.Failed, s.Invalid, s.Duplicates)
+	b = fmt.Appendf(b, ",\n  \"summary\": {\"total\": %d, \"succeeded\": %d, \"failed\": %d, \"invalid\": %d, \"duplicates\": %d, \"complete\": %t}",
+		s.Total, s.Succeeded, s.Failed, s.Invalid, s.Duplicates, s.Complete)
 	b = append(b, ",\n  \"objects\": ["...)
 	w.Write(b)
 }

@@ -84,6 +84,10 @@ type Summary struct {
 	Failed     int `json:"failed"`
 	Invalid    int `json:"invalid"`
 	Duplicates int `json:"duplicates"`
+	// Complete says that the run that wrote the report read its source to
+	// its end (false after --limit, --max-duration or an abort, and in the
+	// rewrites while a run goes on).
+	Complete bool `json:"complete"`
 }
 
 // Meta is what a report says about the run that wrote it.

@@ -265,6 +265,7 @@ func (r *Report) snapshotLocked(dropUnseen bool) snapshot {
 	r.superseded = make(map[hkey]uint64)
 	s := snapshot{seq: r.nextSeq, end: r.goodOff, summary: r.idx.summary(dropUnseen)}
 	s.summary.Duplicates = r.dups
+	s.summary.Complete = dropUnseen // only Close says the source was read to its end
 	return s
 }
 

@@ -107,6 +107,7 @@ func readBack(t *testing.T, path string) (Header, map[string]Entry) {
 	}
 	s.Total = len(doc.Objects)
 	s.Duplicates = doc.Summary.Duplicates
+	s.Complete = doc.Summary.Complete // what the run said, not a count
 	if s != *doc.Summary {
 		t.Errorf("summary = %+v, counted %+v", *doc.Summary, s)
 	}
@@ -145,7 +146,7 @@ func TestRoundTrip(t *testing.T) {
 	mustClose(t, r, true)
 
 	h, got := readBack(t, path)
-	wantSummary := Summary{Total: 7, Succeeded: 3, Failed: 3, Invalid: 1, Duplicates: 2}
+	wantSummary := Summary{Total: 7, Succeeded: 3, Failed: 3, Invalid: 1, Duplicates: 2, Complete: true}
 	if h.Summary != wantSummary {
 		t.Errorf("summary = %+v, want %+v", h.Summary, wantSummary)
 	}
@@ -653,7 +654,38 @@ func TestEmptyReport(t *testing.T) {
 	r := mustOpen(t, path)
 	mustClose(t, r, true)
 	h, got := readBack(t, path)
-	if len(got) != 0 || !reflect.DeepEqual(h.Summary, Summary{}) {
+	if len(got) != 0 || !reflect.DeepEqual(h.Summary, Summary{Complete: true}) {
 		t.Errorf("empty run: %d entries, summary %+v", len(got), h.Summary)
+	}
+}
+
+// TestSummaryComplete: summary.complete is what Close was told, and false
+// in the rewrites while a run goes on.
+func TestSummaryComplete(t *testing.T) {
+	for _, complete := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "r.json")
+		r, err := Open(Options{Path: path, Meta: Meta{Version: 1, Bucket: "b-1", WorkflowID: "w1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Record(Entry{Key: "a", Status: Succeeded, InstanceID: "i1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Compact(); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := ReadHeader(path); err != nil || h.Summary.Complete {
+			t.Errorf("a rewrite while the run goes on: complete = %v (%v), want false", h.Summary.Complete, err)
+		}
+		if err := r.Close(time.Now(), complete); err != nil {
+			t.Fatal(err)
+		}
+		h, err := ReadHeader(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Summary.Complete != complete {
+			t.Errorf("Close(…, %v): summary.complete = %v", complete, h.Summary.Complete)
+		}
 	}
 }

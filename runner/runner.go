@@ -65,9 +65,14 @@ type Config struct {
 	// (objects skipped as done, duplicate or invalid do not count, so that
 	// a rerun with the same limit goes on where the last one stopped);
 	// 0: no limit.
-	Limit  int
-	Redact func(string) string // removes secrets from error messages
-	Logger *slog.Logger
+	Limit int
+	// Deadline, when set, ends the window of a run (--max-duration): at
+	// Deadline the run stops dispatching as if the source had ended there
+	// (calls in flight finish, objects are left as a stop leaves them), Run
+	// returns nil and Counters.Exhausted stays false.
+	Deadline time.Time
+	Redact   func(string) string // removes secrets from error messages
+	Logger   *slog.Logger
 	// Planned, when set, is called by Plan with every row a run would
 	// trigger (or look up first), in source order; its error ends Plan.
 	Planned func(manifest.Row) error
@@ -131,7 +136,19 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 	}
 	c.pace.Store(r.pace)
 
-	g, gctx := errgroup.WithContext(ctx)
+	// The window's end stops the run as a cancellation does, but Run
+	// returns ctx's error, not the window's: nil when only the window ended.
+	// A timer cancels it rather than a context deadline: x/time/rate's Wait
+	// fails at once, without waiting, for a turn beyond a deadline, and
+	// every object would be dropped that way until the source ran out.
+	stop := ctx
+	if !cfg.Deadline.IsZero() {
+		var endWindow context.CancelFunc
+		stop, endWindow = context.WithCancel(ctx)
+		defer endWindow()
+		defer time.AfterFunc(time.Until(cfg.Deadline), endWindow).Stop()
+	}
+	g, gctx := errgroup.WithContext(stop)
 	r.stop = gctx
 	var cancelCalls context.CancelFunc
 	r.calls, cancelCalls = context.WithCancel(context.WithoutCancel(ctx))
