@@ -121,7 +121,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.shard, "shard", "", "keep the keys whose hash mod N is I (FNV-1a 64, fmix64-mixed):\nevery key lands in exactly one of N shards")
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "calls in flight")
 	fs.Float64Var(&o.qps, "qps", runner.DefaultQPS, "ceiling on calls a second, 0 for none")
-	fs.BoolVar(&o.adaptive, "adaptive", true, "cut the rate 30% after a second in which 5% of the answers were\nthrottling; 5 s after a cut, raise it by 5% of --qps a second\n(--adaptive=false to turn off)")
+	fs.BoolVar(&o.adaptive, "adaptive", true, "find and hold the service's quota under --qps: start at 20/s,\ncut to 70% of the accepted rate after a second with ≥ 2% throttled\nanswers, climb back on a CUBIC curve (--adaptive=false: --qps is a\nfixed rate)")
 	fs.IntVar(&o.maxAttempts, "max-attempts", runner.DefaultMaxAttempts, "calls per object at most")
 	fs.DurationVar(&o.timeout, "timeout", runner.DefaultTimeout, "per call")
 	fs.StringVar(&o.maxFailures, "max-failures", runner.DefaultMaxFailures, "abort when more objects failed (a percentage is judged after 100)")
