@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -29,6 +30,12 @@ import (
 // vain; while the run goes on it checks again every second, re-creates a
 // deleted lock file, and stops writing (the run aborts, resumable) if its
 // journal was removed or replaced.
+//
+// A hard link is a name of the report that neither lock can see (its lock
+// and journal would be HARDLINK.lock and HARDLINK.journal), so the run also
+// holds an flock on the report file itself: the one it found at Open and
+// every one its rewrites write. A file a rewrite replaced stays locked for
+// as long as another name (a hard link) still reaches it.
 
 // LockedError is returned by Open and Rewrite when another process holds the
 // lock of the report (the file PATH.lock beside it, or its journal).
@@ -36,11 +43,15 @@ type LockedError struct {
 	Path    string    // the report
 	PID     int       // the process holding the lock; 0 if it did not say
 	Started time.Time // when it took the lock; zero if it did not say
+	Other   string    // how the other run holds it, when not by this name
 }
 
 func (e *LockedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "report %s: locked by another run", e.Path)
+	if e.Other != "" {
+		b.WriteString(" " + e.Other)
+	}
 	if e.PID > 0 {
 		fmt.Fprintf(&b, " (pid %d", e.PID)
 		if !e.Started.IsZero() {
@@ -133,6 +144,9 @@ type held struct {
 	journal *os.File // PATH.journal; nil when Rewrite found none
 	created bool     // the journal was created by acquire
 	started time.Time
+
+	repMu   sync.Mutex
+	reports []*os.File // the report files written or found, locked (see adopt)
 }
 
 // acquire takes the locks of the report at path (resolved). With
@@ -154,6 +168,10 @@ func acquire(path string, now time.Time, createJournal bool) (*held, error) {
 	}
 	jp := path + ".journal"
 	if !createJournal && !exists(jp) {
+		if err := h.lockReport(); err != nil {
+			h.release()
+			return nil, err
+		}
 		return h, nil
 	}
 	h.created = !exists(jp)
@@ -176,7 +194,56 @@ func acquire(path string, now time.Time, createJournal bool) (*held, error) {
 			return nil, err
 		}
 	}
+	if err := h.lockReport(); err != nil {
+		h.release()
+		return nil, err
+	}
 	return h, nil
+}
+
+// lockReport takes the lock of the report file itself, if there is one: a
+// run that holds it through another name (a hard link) refuses this one.
+// A file that cannot be opened is left to the reading of the report, which
+// says why.
+func (h *held) lockReport() error {
+	f, err := os.Open(h.path)
+	if err != nil {
+		return nil
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return &LockedError{Path: h.path, Other: "through another name of the same file (a hard link)"}
+		}
+		return fmt.Errorf("lock report %s: %w", h.path, err)
+	}
+	h.repMu.Lock()
+	h.reports = append(h.reports, f)
+	h.repMu.Unlock()
+	return nil
+}
+
+// adopt keeps the lock of f, the report file a rewrite is about to rename
+// into place, and releases the files replaced before that no name reaches
+// any more.
+func (h *held) adopt(f *os.File) error {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("lock report %s: %w", h.path, err)
+	}
+	h.repMu.Lock()
+	defer h.repMu.Unlock()
+	kept := h.reports[:0]
+	for _, old := range h.reports {
+		if st, err := old.Stat(); err == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
+				unlockFile(old)
+				continue
+			}
+		}
+		kept = append(kept, old)
+	}
+	h.reports = append(kept, f)
+	return nil
 }
 
 // lockPath opens name (creating it if create) and takes its exclusive lock,
@@ -288,6 +355,12 @@ func (h *held) release() error {
 		errs = append(errs, unlockFile(h.journal))
 		h.journal = nil
 	}
+	h.repMu.Lock()
+	for _, f := range h.reports {
+		errs = append(errs, unlockFile(f))
+	}
+	h.reports = nil
+	h.repMu.Unlock()
 	if h.lock != nil {
 		errs = append(errs, unlockFile(h.lock))
 		h.lock = nil
