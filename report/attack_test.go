@@ -74,3 +74,69 @@ func TestHardLinkedReportReleased(t *testing.T) {
 	}
 	mustClose(t, r, true)
 }
+
+// TestEmptiedJournal: a journal emptied (`> r.json.journal`, a restore, a
+// crash of another writer) beside a report is not taken for "nothing since
+// the report": its records are lost, and the objects they triggered would
+// be triggered again. Open refuses it, naming the journal.
+func TestEmptiedJournal(t *testing.T) {
+	for _, content := range []string{"", "\n\n  \n"} {
+		path := filepath.Join(t.TempDir(), "r.json")
+		r := mustOpen(t, path)
+		mustRecord(t, r, Entry{Key: "a", Status: Succeeded, InstanceID: "i1"})
+		if err := r.Compact(); err != nil {
+			t.Fatal(err)
+		}
+		mustRecord(t, r, Entry{Key: "b", Status: Dispatched})
+		r.abandon() // kill -9
+		if err := os.WriteFile(path+".journal", []byte(content), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(Options{Path: path, Meta: testMeta()})
+		var ce *CorruptError
+		if !errors.As(err, &ce) || ce.Path != path+".journal" {
+			t.Errorf("Open with the journal emptied to %q: %v, want *CorruptError naming the journal", content, err)
+		}
+	}
+}
+
+// TestJournalNeverEmpty: a run killed at any moment after it took its
+// locks leaves a journal that holds its header, never an empty one (which
+// would be refused): before the first record, with and without Fresh.
+func TestJournalNeverEmpty(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	for _, fresh := range []bool{false, true, false} {
+		r, err := Open(Options{Path: path, Meta: testMeta(), Fresh: fresh})
+		if err != nil {
+			t.Fatalf("Open (fresh %v) after a kill before any record: %v", fresh, err)
+		}
+		if b, err := os.ReadFile(path + ".journal"); err != nil || len(b) == 0 {
+			t.Fatalf("journal right after Open (fresh %v): %q, %v; want its header", fresh, b, err)
+		}
+		r.abandon() // kill -9
+	}
+	r := mustOpen(t, path)
+	mustRecord(t, r, Entry{Key: "a", Status: Succeeded, InstanceID: "i1"})
+	mustClose(t, r, true)
+	if _, err := os.Stat(path + ".journal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("journal after Close: %v, want removed", err)
+	}
+	if tmps, _ := filepath.Glob(path + "*.tmp-*"); len(tmps) > 0 {
+		t.Errorf("temporary files left: %q", tmps)
+	}
+}
+
+// TestStaleJournalTemp: the temporary file of a journal being created by a
+// run that was killed is removed by the next run.
+func TestStaleJournalTemp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	stale := path + ".journal.tmp-999999999"
+	if err := os.WriteFile(stale, []byte(`{"journal":1}`), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r := mustOpen(t, path)
+	mustClose(t, r, true)
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s: %v, want removed", filepath.Base(stale), err)
+	}
+}

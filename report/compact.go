@@ -264,7 +264,7 @@ func Rewrite(path string, fn func(*Entry) error) error {
 	if err != nil {
 		return err
 	}
-	h, err := acquire(path, time.Now(), false)
+	h, err := acquire(path, time.Now(), nil)
 	if err != nil {
 		return err
 	}

@@ -143,16 +143,18 @@ type held struct {
 	lock    *os.File // PATH.lock
 	journal *os.File // PATH.journal; nil when Rewrite found none
 	created bool     // the journal was created by acquire
+	hdrLen  int64    // the length of the header it was created with
 	started time.Time
 
 	repMu   sync.Mutex
 	reports []*os.File // the report files written or found, locked (see adopt)
 }
 
-// acquire takes the locks of the report at path (resolved). With
-// createJournal, the journal is created when missing (a run); without, a
-// missing journal is not locked (Rewrite of a finished report).
-func acquire(path string, now time.Time, createJournal bool) (*held, error) {
+// acquire takes the locks of the report at path (resolved). With a
+// journal header hdr, the journal is created when missing (a run), holding
+// hdr from the moment it appears (see createJournal); with nil, a missing
+// journal is not locked (Rewrite of a finished report).
+func acquire(path string, now time.Time, hdr []byte) (*held, error) {
 	h := &held{path: path, started: now}
 	var err error
 	if h.lock, err = lockPath(path, path+".lock", true); err != nil {
@@ -167,15 +169,21 @@ func acquire(path string, now time.Time, createJournal bool) (*held, error) {
 		return nil, fmt.Errorf("lock report %s: %w", path, err)
 	}
 	jp := path + ".journal"
-	if !createJournal && !exists(jp) {
+	if hdr == nil && !exists(jp) {
 		if err := h.lockReport(); err != nil {
 			h.release()
 			return nil, err
 		}
 		return h, nil
 	}
-	h.created = !exists(jp)
-	if h.journal, err = lockPath(path, jp, createJournal); err != nil {
+	if hdr != nil && !exists(jp) {
+		if h.created, err = createJournal(jp, hdr); err != nil {
+			h.release()
+			return nil, fmt.Errorf("lock report %s: %w", path, err)
+		}
+		h.hdrLen = int64(len(hdr))
+	}
+	if h.journal, err = lockPath(path, jp, false); err != nil {
 		var le *LockedError
 		if errors.As(err, &le) {
 			// The lock file was deleted and this process made a new one:
@@ -184,15 +192,9 @@ func acquire(path string, now time.Time, createJournal bool) (*held, error) {
 		}
 		h.release()
 		if errors.Is(err, fs.ErrNotExist) { // removed meanwhile: nothing to lock
-			return acquire(path, now, createJournal)
+			return acquire(path, now, hdr)
 		}
 		return nil, err
-	}
-	if h.created {
-		if err := syncDir(jp); err != nil {
-			h.release()
-			return nil, err
-		}
 	}
 	if err := h.lockReport(); err != nil {
 		h.release()
@@ -244,6 +246,38 @@ func (h *held) adopt(f *os.File) error {
 	}
 	h.reports = append(kept, f)
 	return nil
+}
+
+// createJournal makes the journal jp, holding its header line hdr from the
+// moment it appears under its name: a temporary file is written, fsynced
+// and linked to jp (which fails if jp exists meanwhile: then another run
+// made it, and created is false). So a journal is never empty: an empty one
+// is a journal whose records were lost, not one a crash cut before its
+// header.
+func createJournal(jp string, hdr []byte) (created bool, err error) {
+	tmp := fmt.Sprintf("%s.tmp-%d", jp, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp)
+	_, err = f.Write(hdr)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := os.Link(tmp, jp); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, syncDir(jp)
 }
 
 // lockPath opens name (creating it if create) and takes its exclusive lock,
@@ -337,8 +371,8 @@ func (h *held) check() error {
 
 // release releases the locks. The lock file stays: removing it would race
 // with a run that is opening it (the check after flock makes that safe, but
-// a file that comes and goes helps nobody). An empty journal that acquire
-// created is removed.
+// a file that comes and goes helps nobody). A journal that acquire created
+// and that holds no record is removed.
 func (h *held) release() error {
 	if h == nil {
 		return nil
@@ -346,7 +380,7 @@ func (h *held) release() error {
 	var errs []error
 	if h.journal != nil {
 		if h.created {
-			if st, err := h.journal.Stat(); err == nil && st.Size() == 0 {
+			if st, err := h.journal.Stat(); err == nil && st.Size() <= h.hdrLen {
 				if same, _ := names(h.path+".journal", h.journal); same {
 					os.Remove(h.path + ".journal")
 				}
@@ -385,9 +419,11 @@ func removeStale(path string) error {
 	if err != nil {
 		return nil
 	}
+	jnames, _ := filepath.Glob(globEscape(path) + ".journal.tmp-*")
+	names = append(names, jnames...)
 	removed := false
 	for _, name := range names {
-		pid, err := strconv.Atoi(strings.TrimPrefix(name, path+".tmp-"))
+		pid, err := strconv.Atoi(name[strings.LastIndex(name, ".tmp-")+len(".tmp-"):])
 		if err != nil || pid == os.Getpid() {
 			continue
 		}

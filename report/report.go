@@ -167,7 +167,7 @@ func Open(opts Options) (*Report, error) {
 	opts.Path = path
 	var h *held
 	if !opts.ReadOnly {
-		if h, err = acquire(path, now(), true); err != nil {
+		if h, err = acquire(path, now(), journalHeaderLine(opts.Meta)); err != nil {
 			return nil, err
 		}
 		if err := removeStale(path); err != nil {
@@ -269,12 +269,20 @@ func (r *Report) putAside() error {
 		r.setAside = append(r.setAside, mv[1])
 		if mv[0] == r.journalPath && r.held != nil {
 			// The lock is on the journal's path: lock the new journal.
-			f, err := lockPath(r.path, r.journalPath, true)
+			hdr := journalHeaderLine(r.meta)
+			created, err := createJournal(r.journalPath, hdr)
+			if err != nil {
+				return fmt.Errorf("journal %s: %w", r.journalPath, err)
+			}
+			f, err := lockPath(r.path, r.journalPath, false)
 			if err != nil {
 				return err
 			}
 			old := r.held.journal
-			r.held.journal, r.held.created = f, true
+			r.held.journal, r.held.created = f, created
+			if created {
+				r.held.hdrLen = int64(len(hdr))
+			}
 			if old != nil {
 				unlockFile(old)
 			}
@@ -543,6 +551,9 @@ func (r *Report) openJournal() error {
 			return fmt.Errorf("journal %s: replaced while the run was opening it", r.journalPath)
 		}
 	}
+	if r.goodOff == 0 && r.held != nil && r.held.created {
+		r.goodOff = r.held.hdrLen // its header, written by acquire or putAside
+	}
 	st, err := r.journal.Stat()
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", r.journalPath, err)
@@ -553,11 +564,7 @@ func (r *Report) openJournal() error {
 		}
 	}
 	if r.goodOff == 0 {
-		b, err := json.Marshal(journalHeader{Journal: 1, Bucket: r.meta.Bucket, WorkflowID: r.meta.WorkflowID, StartedAt: r.meta.StartedAt})
-		if err != nil {
-			return fmt.Errorf("journal %s: %w", r.journalPath, err)
-		}
-		b = append(b, '\n')
+		b := journalHeaderLine(r.meta)
 		if _, err := r.journal.Write(b); err != nil {
 			return fmt.Errorf("journal %s: %w", r.journalPath, err)
 		}
@@ -567,6 +574,12 @@ func (r *Report) openJournal() error {
 		return fmt.Errorf("journal %s: %w", r.journalPath, err)
 	}
 	return syncDir(r.path)
+}
+
+// journalHeaderLine is the first line of the journal of a run of meta.
+func journalHeaderLine(meta Meta) []byte {
+	b, _ := json.Marshal(journalHeader{Journal: 1, Bucket: meta.Bucket, WorkflowID: meta.WorkflowID, StartedAt: meta.StartedAt})
+	return append(b, '\n')
 }
 
 // SetAside returns the names an existing report and journal were renamed to
