@@ -4,7 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Attacks on "one report, one run" and on files that cannot be trusted,
@@ -138,5 +141,33 @@ func TestStaleJournalTemp(t *testing.T) {
 	mustClose(t, r, true)
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s: %v, want removed", filepath.Base(stale), err)
+	}
+}
+
+// TestNamedPipeReport: a report or journal that is a named pipe is refused
+// at once; opening the pipe to read it used to block the run forever,
+// deaf to its first signal.
+func TestNamedPipeReport(t *testing.T) {
+	for _, name := range []string{"r.json", "r.json.journal"} {
+		dir := t.TempDir()
+		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o666); err != nil {
+			t.Skip("no named pipes here:", err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			r, err := Open(Options{Path: filepath.Join(dir, "r.json"), Meta: testMeta()})
+			if err == nil {
+				r.abandon()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("Open with %s a named pipe: %v, want refused as not a regular file", name, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("Open with %s a named pipe: still blocked after a minute", name)
+		}
 	}
 }

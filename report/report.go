@@ -183,14 +183,25 @@ func Open(opts Options) (*Report, error) {
 	return r, nil
 }
 
-// resolveFor resolves path; a read-only open creates no folder.
+// resolveFor resolves path; a read-only open creates no folder. A report
+// or journal that exists but is not a file (a named pipe, a device, a
+// socket: opening some of them blocks forever) is refused.
 func resolveFor(path string, readOnly bool) (string, error) {
 	if readOnly {
 		if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
 			return filepath.Abs(path)
 		}
 	}
-	return Resolve(path)
+	p, err := Resolve(path)
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{p, p + ".journal"} {
+		if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+			return "", fmt.Errorf("report %s: %s is not a regular file (%v)", path, name, st.Mode().Type())
+		}
+	}
+	return p, nil
 }
 
 // openLocked opens the report whose locks h are held (nil if read-only).
