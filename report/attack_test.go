@@ -171,3 +171,27 @@ func TestNamedPipeReport(t *testing.T) {
 		}
 	}
 }
+
+// TestLockAndJournalDeleted: with both the lock file and the journal of a
+// held report deleted, a second run finds neither locked; the lock of the
+// report file itself still refuses it.
+func TestLockAndJournalDeleted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	r := mustOpen(t, path)
+	mustRecord(t, r, Entry{Key: "a", Status: Succeeded, InstanceID: "i1"})
+	mustClose(t, r, true)
+	r = mustOpen(t, path)
+	defer r.abandon()
+	for _, name := range []string{path + ".lock", path + ".journal"} {
+		if err := os.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := Open(Options{Path: path, Meta: testMeta()})
+	if err == nil {
+		o.abandon()
+	}
+	if !errors.As(err, new(*LockedError)) {
+		t.Errorf("Open with the holder's lock and journal deleted: %v, want *LockedError", err)
+	}
+}

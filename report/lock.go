@@ -215,7 +215,7 @@ func (h *held) lockReport() error {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return &LockedError{Path: h.path, Other: "through another name of the same file (a hard link)"}
+			return &LockedError{Path: h.path, Other: "that holds the report file itself (under another name, a hard link, or with its .lock and .journal files deleted)"}
 		}
 		return fmt.Errorf("lock report %s: %w", h.path, err)
 	}
