@@ -15,7 +15,10 @@ import (
 
 // TestHardLinkedReportWhileHeld: a second run through a hard link of the
 // report a run holds exits 4 (it used to take locks of its own, named
-// after the link, and trigger everything a second time).
+// after the link, and trigger everything a second time); while the report
+// has two names no run takes it (exit 2: a rewrite would leave the other
+// name a stale copy); once the link is gone the same command finishes the
+// job, each object triggered once.
 func TestHardLinkedReportWhileHeld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -29,12 +32,12 @@ func TestHardLinkedReportWhileHeld(t *testing.T) {
 	if code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath, "--limit", "5")...); code != 0 {
 		t.Fatalf("first run: exit %d\n%s%s", code, stdout, stderr)
 	}
+	cmd := slowRun(t, url, reportPath, manifestPath)
+	waitFor(t, func() bool { return len(srv.Triggers()) >= 6 })
 	link := filepath.Join(dir, "hard.json")
 	if err := os.Link(reportPath, link); err != nil {
 		t.Fatal(err)
 	}
-	cmd := slowRun(t, url, reportPath, manifestPath)
-	waitFor(t, func() bool { return len(srv.Triggers()) >= 6 })
 	triggered := len(srv.Triggers())
 	code, _, stderr := wftrigger(t, runArgs(url, link, "--manifest", manifestPath)...)
 	if code != 4 || !strings.Contains(stderr, "hard link") {
@@ -44,6 +47,14 @@ func TestHardLinkedReportWhileHeld(t *testing.T) {
 	_ = cmd.Wait()
 	if n := len(srv.Triggers()) - triggered; n > 2 { // the slow run's calls in flight
 		t.Errorf("%d triggers while the refused run ran", n)
+	}
+	for _, name := range []string{link, reportPath} {
+		if code, _, stderr := wftrigger(t, runArgs(url, name, "--manifest", manifestPath)...); code != 2 || !strings.Contains(stderr, "hard link") {
+			t.Errorf("run through %s of a report with two names: exit %d, want 2 saying why\n%s", filepath.Base(name), code, stderr)
+		}
+	}
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
 	}
 	if code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath)...); code != 0 {
 		t.Fatalf("final run: exit %d\n%s%s", code, stdout, stderr)

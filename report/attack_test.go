@@ -15,51 +15,48 @@ import (
 
 // TestHardLinkedReport: a hard link is another name of the same file. A
 // run holding the report refuses a second run through a hard link made
-// before it started, and through one made to a file its rewrites wrote,
-// and through one made to the file a rewrite has since replaced.
+// while it runs, and does not replace the file while it has another name
+// (the link would be left a stale copy): the rewrite fails, the journal
+// keeps the progress, and it succeeds once the link is gone.
 func TestHardLinkedReport(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.json")
 	r := mustOpen(t, path)
 	mustRecord(t, r, Entry{Key: "a", Status: Succeeded, InstanceID: "i1"})
-	mustClose(t, r, true)
-
-	before := filepath.Join(dir, "before.json")
-	if err := os.Link(path, before); err != nil {
-		t.Fatal(err)
-	}
-	r = mustOpen(t, path)
-	defer r.Close(testMeta().StartedAt, true)
-	refused := func(name string) {
-		t.Helper()
-		o, err := Open(Options{Path: name, Meta: testMeta()})
-		if err == nil {
-			o.Close(testMeta().StartedAt, true)
-		}
-		if !errors.As(err, new(*LockedError)) {
-			t.Errorf("Open(%s), a hard link of the report held: %v, want *LockedError", filepath.Base(name), err)
-		}
-	}
-	refused(before)
-
-	mustRecord(t, r, Entry{Key: "b", Status: Succeeded, InstanceID: "i2"})
 	if err := r.Compact(); err != nil {
 		t.Fatal(err)
 	}
-	refused(before) // the file the rewrite replaced, still named by the link
-	during := filepath.Join(dir, "during.json")
-	if err := os.Link(path, during); err != nil {
+	link := filepath.Join(dir, "link.json")
+	if err := os.Link(path, link); err != nil {
 		t.Fatal(err)
 	}
-	refused(during) // the file the rewrite wrote
-	if err := Rewrite(during, func(*Entry) error { return nil }); !errors.As(err, new(*LockedError)) {
+	o, err := Open(Options{Path: link, Meta: testMeta()})
+	if err == nil {
+		o.abandon()
+	}
+	if !errors.As(err, new(*LockedError)) {
+		t.Errorf("Open through a hard link of the report held: %v, want *LockedError", err)
+	}
+	if err := Rewrite(link, func(*Entry) error { return nil }); !errors.As(err, new(*LockedError)) {
 		t.Errorf("Rewrite through a hard link of the report held: %v, want *LockedError", err)
+	}
+	mustRecord(t, r, Entry{Key: "b", Status: Succeeded, InstanceID: "i2"})
+	if err := r.Compact(); err == nil || !strings.Contains(err.Error(), "hard link") {
+		t.Errorf("Compact of a report with a second name: %v, want refused", err)
+	}
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, r, true)
+	_, got := readBack(t, path)
+	if got["b"].InstanceID != "i2" {
+		t.Errorf("after the link was removed, the report lacks b: %+v", got)
 	}
 }
 
-// TestHardLinkedReportReleased: once the run ends, its report can be
-// opened through any name again.
-func TestHardLinkedReportReleased(t *testing.T) {
+// TestHardLinkedReportRefused: a report with two names is refused before
+// anything happens, and opens again once the other name is gone.
+func TestHardLinkedReportRefused(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.json")
 	r := mustOpen(t, path)
@@ -69,11 +66,21 @@ func TestHardLinkedReportReleased(t *testing.T) {
 	if err := os.Link(path, link); err != nil {
 		t.Fatal(err)
 	}
-	r = mustOpen(t, path)
-	mustClose(t, r, true)
+	for _, name := range []string{path, link} {
+		o, err := Open(Options{Path: name, Meta: testMeta()})
+		if err == nil {
+			o.abandon()
+		}
+		if err == nil || !strings.Contains(err.Error(), "hard link") {
+			t.Errorf("Open(%s) of a report with two names: %v, want refused", filepath.Base(name), err)
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
 	r = mustOpen(t, link)
 	if p := r.Admit("", "a"); p.State != Done {
-		t.Errorf("Admit(a) through the hard link = %v, want Done", p.State)
+		t.Errorf("Admit(a) through the remaining name = %v, want Done", p.State)
 	}
 	mustClose(t, r, true)
 }

@@ -242,6 +242,16 @@ func writeAtomic(path string, h *held, fn func(w *bufio.Writer) error) error {
 		}
 	}
 	if err == nil {
+		// A hard link made meanwhile: replacing the file would leave it a
+		// stale copy (see hardLinkError). The journal keeps the progress.
+		if old, serr := os.Open(path); serr == nil {
+			if n := links(old); n > 1 {
+				err = hardLinkError(path, n)
+			}
+			old.Close()
+		}
+	}
+	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {

@@ -219,10 +219,32 @@ func (h *held) lockReport() error {
 		}
 		return fmt.Errorf("lock report %s: %w", h.path, err)
 	}
+	if n := links(f); n > 1 {
+		unlockFile(f)
+		return hardLinkError(h.path, n)
+	}
 	h.repMu.Lock()
 	h.reports = append(h.reports, f)
 	h.repMu.Unlock()
 	return nil
+}
+
+// links counts the names of the open file f; 1 if it cannot tell.
+func links(f *os.File) uint64 {
+	if st, err := f.Stat(); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			return uint64(sys.Nlink)
+		}
+	}
+	return 1
+}
+
+// hardLinkError refuses a report with n names. A rewrite renames a new
+// file into place: the other names would keep the old file, a stale copy
+// on which a run triggers again what runs on this name did.
+func hardLinkError(path string, n uint64) error {
+	return fmt.Errorf("report %s has %d names (hard links): a rewrite replaces the file and would leave the other names stale copies, on which a run triggers again what this one did; remove the other names (find %s -samefile %s), or break the link: cp %s %s.copy && mv %s.copy %s",
+		path, n, filepath.Dir(path), path, path, path, path, path)
 }
 
 // adopt keeps the lock of f, the report file a rewrite is about to rename

@@ -13,7 +13,7 @@
 #   scripts/attack.sh                     # every scenario, ROUNDS rounds each
 #   ROUNDS=5 OBJECTS=5000 scripts/attack.sh kill corrupt
 #
-# Scenarios: kill, faults, corrupt, signals. Loopback only; bounded in time
+# Scenarios: kill, faults, corrupt, signals, paths. Loopback only; bounded in time
 # (each run is killed by MAXRUN seconds at the latest).
 set -u
 ROUNDS=${ROUNDS:-10}
@@ -213,7 +213,44 @@ scenario_signals() {
 	emu_stop "$dir" signals
 }
 
-scenarios=${*:-kill faults corrupt signals}
+# scenario_paths: while a run holds the report, a second run through every
+# other name of it (and after its lock files were deleted) must exit 4.
+scenario_paths() {
+	local dir=$WORK/paths rc name
+	mkdir -p "$dir/sub"
+	emu_start "$dir"
+	run_bg "$dir" "$dir/r.json" --qps 0 --limit 10
+	wait "$PID"
+	ln "$dir/r.json" "$dir/hard.json"
+	ln -s r.json "$dir/sym.json"
+	ln -s .. "$dir/sub/up"
+	for i in $(seq "$ROUNDS"); do
+		run_bg "$dir" "$dir/r.json" --qps 1000
+		local holder=$PID
+		sleep 1
+		for name in "$dir/hard.json" "$dir/sym.json" "$dir/sub/up/r.json" "/proc/self/cwd/up/r.json" lockgone bothgone; do
+			case $name in
+			lockgone) rm -f "$dir/r.json.lock"; name=$dir/r.json ;;
+			bothgone) rm -f "$dir/r.json.lock" "$dir/r.json.journal"; name=$dir/r.json ;;
+			esac
+			(cd "$dir/sub" && "$BIN" run --bucket demo-1250000000 --ci-endpoint "$URL" --cos-endpoint "$URL" \
+				--workflow "$WF" --prefix "" --report "$name" --progress none --qps 1000 >>"$dir/runs.out" 2>>"$dir/runs.err")
+			rc=$?
+			[ $rc = 4 ] || fail "paths: a second run through $name: exit $rc, want 4"
+		done
+		# The holder, its journal deleted, stops and writes the report from
+		# the journal it still has open (exit 3). A kill -9 now would lose
+		# what that journal held: a second fault on top of the first.
+		wait "$holder" 2>/dev/null
+		rc=$?
+		[ $rc = 3 ] || fail "paths: the holder whose journal was deleted: exit $rc, want 3"
+	done
+	finish "$dir" "$dir/r.json"
+	check_panic "$dir"
+	emu_stop "$dir" paths
+}
+
+scenarios=${*:-kill faults corrupt signals paths}
 for s in $scenarios; do
 	"scenario_$s"
 done
