@@ -149,7 +149,15 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 		o.cfg.Bucket, url, url, o.cfg.Workflows[0])
 	<-ctx.Done()
 	s := srv.Stats()
-	fmt.Fprintf(env.stdout, "wftrigger emulator: %d requests, %d triggers accepted, %d rejected, %d faults injected\n", s.Requests, s.Accepted, s.Rejected, s.Faults)
+	twice := 0
+	counts := srv.TriggerCounts()
+	for _, n := range counts {
+		if n > 1 {
+			twice++
+		}
+	}
+	fmt.Fprintf(env.stdout, "wftrigger emulator: %d requests, %d triggers accepted (%d distinct objects, %d triggered more than once), %d rejected, %d faults injected\n",
+		s.Requests, s.Accepted, len(counts), twice, s.Rejected, s.Faults)
 	if o.quotaLog != "" {
 		return writeQuotaLog(o.quotaLog, srv.QuotaSeconds())
 	}

@@ -67,7 +67,7 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 		emitted int
 		scratch []byte
 	)
-	err := writeAtomic(r.path, func(w *bufio.Writer) error {
+	err := writeAtomic(r.path, r.held, func(w *bufio.Writer) error {
 		writeHeader(w, &hdr)
 		ow := &objectWriter{w: w}
 		emit := func(raw []byte) error {
@@ -215,8 +215,9 @@ func (o *objectWriter) close() error {
 
 // writeAtomic writes the file at path with fn through a temporary file that
 // is fsynced and renamed over path: readers see the old file or the new
-// one, whole.
-func writeAtomic(path string, fn func(w *bufio.Writer) error) error {
+// one, whole. The new file is locked by h (if not nil) before it is
+// renamed into place (see held.adopt).
+func writeAtomic(path string, h *held, fn func(w *bufio.Writer) error) error {
 	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
@@ -230,8 +231,25 @@ func writeAtomic(path string, fn func(w *bufio.Writer) error) error {
 	if err == nil {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err == nil && h != nil {
+		if err = h.adopt(f); err == nil {
+			f = nil // h closes it
+		}
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		// A hard link made meanwhile: replacing the file would leave it a
+		// stale copy (see hardLinkError). The journal keeps the progress.
+		if old, serr := os.Open(path); serr == nil {
+			if n := links(old); n > 1 {
+				err = hardLinkError(path, n)
+			}
+			old.Close()
+		}
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
@@ -256,7 +274,7 @@ func Rewrite(path string, fn func(*Entry) error) error {
 	if err != nil {
 		return err
 	}
-	h, err := acquire(path, time.Now(), false)
+	h, err := acquire(path, time.Now(), nil)
 	if err != nil {
 		return err
 	}
@@ -274,7 +292,7 @@ func Rewrite(path string, fn func(*Entry) error) error {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
 	defer f.Close()
-	return writeAtomic(path, func(w *bufio.Writer) error {
+	return writeAtomic(path, h, func(w *bufio.Writer) error {
 		var (
 			ow  *objectWriter
 			buf []byte

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -29,6 +30,12 @@ import (
 // vain; while the run goes on it checks again every second, re-creates a
 // deleted lock file, and stops writing (the run aborts, resumable) if its
 // journal was removed or replaced.
+//
+// A hard link is a name of the report that neither lock can see (its lock
+// and journal would be HARDLINK.lock and HARDLINK.journal), so the run also
+// holds an flock on the report file itself: the one it found at Open and
+// every one its rewrites write. A file a rewrite replaced stays locked for
+// as long as another name (a hard link) still reaches it.
 
 // LockedError is returned by Open and Rewrite when another process holds the
 // lock of the report (the file PATH.lock beside it, or its journal).
@@ -36,11 +43,15 @@ type LockedError struct {
 	Path    string    // the report
 	PID     int       // the process holding the lock; 0 if it did not say
 	Started time.Time // when it took the lock; zero if it did not say
+	Other   string    // how the other run holds it, when not by this name
 }
 
 func (e *LockedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "report %s: locked by another run", e.Path)
+	if e.Other != "" {
+		b.WriteString(" " + e.Other)
+	}
 	if e.PID > 0 {
 		fmt.Fprintf(&b, " (pid %d", e.PID)
 		if !e.Started.IsZero() {
@@ -132,13 +143,18 @@ type held struct {
 	lock    *os.File // PATH.lock
 	journal *os.File // PATH.journal; nil when Rewrite found none
 	created bool     // the journal was created by acquire
+	hdrLen  int64    // the length of the header it was created with
 	started time.Time
+
+	repMu   sync.Mutex
+	reports []*os.File // the report files written or found, locked (see adopt)
 }
 
-// acquire takes the locks of the report at path (resolved). With
-// createJournal, the journal is created when missing (a run); without, a
-// missing journal is not locked (Rewrite of a finished report).
-func acquire(path string, now time.Time, createJournal bool) (*held, error) {
+// acquire takes the locks of the report at path (resolved). With a
+// journal header hdr, the journal is created when missing (a run), holding
+// hdr from the moment it appears (see createJournal); with nil, a missing
+// journal is not locked (Rewrite of a finished report).
+func acquire(path string, now time.Time, hdr []byte) (*held, error) {
 	h := &held{path: path, started: now}
 	var err error
 	if h.lock, err = lockPath(path, path+".lock", true); err != nil {
@@ -153,11 +169,21 @@ func acquire(path string, now time.Time, createJournal bool) (*held, error) {
 		return nil, fmt.Errorf("lock report %s: %w", path, err)
 	}
 	jp := path + ".journal"
-	if !createJournal && !exists(jp) {
+	if hdr == nil && !exists(jp) {
+		if err := h.lockReport(); err != nil {
+			h.release()
+			return nil, err
+		}
 		return h, nil
 	}
-	h.created = !exists(jp)
-	if h.journal, err = lockPath(path, jp, createJournal); err != nil {
+	if hdr != nil && !exists(jp) {
+		if h.created, err = createJournal(jp, hdr); err != nil {
+			h.release()
+			return nil, fmt.Errorf("lock report %s: %w", path, err)
+		}
+		h.hdrLen = int64(len(hdr))
+	}
+	if h.journal, err = lockPath(path, jp, false); err != nil {
 		var le *LockedError
 		if errors.As(err, &le) {
 			// The lock file was deleted and this process made a new one:
@@ -166,17 +192,114 @@ func acquire(path string, now time.Time, createJournal bool) (*held, error) {
 		}
 		h.release()
 		if errors.Is(err, fs.ErrNotExist) { // removed meanwhile: nothing to lock
-			return acquire(path, now, createJournal)
+			return acquire(path, now, hdr)
 		}
 		return nil, err
 	}
-	if h.created {
-		if err := syncDir(jp); err != nil {
-			h.release()
-			return nil, err
-		}
+	if err := h.lockReport(); err != nil {
+		h.release()
+		return nil, err
 	}
 	return h, nil
+}
+
+// lockReport takes the lock of the report file itself, if there is one: a
+// run that holds it through another name (a hard link) refuses this one.
+// A file that cannot be opened is left to the reading of the report, which
+// says why.
+func (h *held) lockReport() error {
+	f, err := os.Open(h.path)
+	if err != nil {
+		return nil
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return &LockedError{Path: h.path, Other: "that holds the report file itself (under another name, a hard link, or with its .lock and .journal files deleted)"}
+		}
+		return fmt.Errorf("lock report %s: %w", h.path, err)
+	}
+	if n := links(f); n > 1 {
+		unlockFile(f)
+		return hardLinkError(h.path, n)
+	}
+	h.repMu.Lock()
+	h.reports = append(h.reports, f)
+	h.repMu.Unlock()
+	return nil
+}
+
+// links counts the names of the open file f; 1 if it cannot tell.
+func links(f *os.File) uint64 {
+	if st, err := f.Stat(); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			return uint64(sys.Nlink)
+		}
+	}
+	return 1
+}
+
+// hardLinkError refuses a report with n names. A rewrite renames a new
+// file into place: the other names would keep the old file, a stale copy
+// on which a run triggers again what runs on this name did.
+func hardLinkError(path string, n uint64) error {
+	return fmt.Errorf("report %s has %d names (hard links): a rewrite replaces the file and would leave the other names stale copies, on which a run triggers again what this one did; remove the other names (find %s -samefile %s), or break the link: cp %s %s.copy && mv %s.copy %s",
+		path, n, filepath.Dir(path), path, path, path, path, path)
+}
+
+// adopt keeps the lock of f, the report file a rewrite is about to rename
+// into place, and releases the files replaced before that no name reaches
+// any more.
+func (h *held) adopt(f *os.File) error {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("lock report %s: %w", h.path, err)
+	}
+	h.repMu.Lock()
+	defer h.repMu.Unlock()
+	kept := h.reports[:0]
+	for _, old := range h.reports {
+		if st, err := old.Stat(); err == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
+				unlockFile(old)
+				continue
+			}
+		}
+		kept = append(kept, old)
+	}
+	h.reports = append(kept, f)
+	return nil
+}
+
+// createJournal makes the journal jp, holding its header line hdr from the
+// moment it appears under its name: a temporary file is written, fsynced
+// and linked to jp (which fails if jp exists meanwhile: then another run
+// made it, and created is false). So a journal is never empty: an empty one
+// is a journal whose records were lost, not one a crash cut before its
+// header.
+func createJournal(jp string, hdr []byte) (created bool, err error) {
+	tmp := fmt.Sprintf("%s.tmp-%d", jp, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp)
+	_, err = f.Write(hdr)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := os.Link(tmp, jp); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, syncDir(jp)
 }
 
 // lockPath opens name (creating it if create) and takes its exclusive lock,
@@ -270,8 +393,8 @@ func (h *held) check() error {
 
 // release releases the locks. The lock file stays: removing it would race
 // with a run that is opening it (the check after flock makes that safe, but
-// a file that comes and goes helps nobody). An empty journal that acquire
-// created is removed.
+// a file that comes and goes helps nobody). A journal that acquire created
+// and that holds no record is removed.
 func (h *held) release() error {
 	if h == nil {
 		return nil
@@ -279,7 +402,7 @@ func (h *held) release() error {
 	var errs []error
 	if h.journal != nil {
 		if h.created {
-			if st, err := h.journal.Stat(); err == nil && st.Size() == 0 {
+			if st, err := h.journal.Stat(); err == nil && st.Size() <= h.hdrLen {
 				if same, _ := names(h.path+".journal", h.journal); same {
 					os.Remove(h.path + ".journal")
 				}
@@ -288,6 +411,12 @@ func (h *held) release() error {
 		errs = append(errs, unlockFile(h.journal))
 		h.journal = nil
 	}
+	h.repMu.Lock()
+	for _, f := range h.reports {
+		errs = append(errs, unlockFile(f))
+	}
+	h.reports = nil
+	h.repMu.Unlock()
 	if h.lock != nil {
 		errs = append(errs, unlockFile(h.lock))
 		h.lock = nil
@@ -312,9 +441,11 @@ func removeStale(path string) error {
 	if err != nil {
 		return nil
 	}
+	jnames, _ := filepath.Glob(globEscape(path) + ".journal.tmp-*")
+	names = append(names, jnames...)
 	removed := false
 	for _, name := range names {
-		pid, err := strconv.Atoi(strings.TrimPrefix(name, path+".tmp-"))
+		pid, err := strconv.Atoi(name[strings.LastIndex(name, ".tmp-")+len(".tmp-"):])
 		if err != nil || pid == os.Getpid() {
 			continue
 		}

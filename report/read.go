@@ -277,9 +277,12 @@ type journalRead struct {
 	torn    int   // the line number of a torn last line; 0 if none
 }
 
+// errEmptyJournal says that a journal holds nothing, not even its header.
+var errEmptyJournal = errors.New("the journal is empty (or white space only); wftrigger creates a journal holding its header line, so the records it held are lost")
+
 // readJournal reads a journal: its header line, given to hdr, then every
 // record line, given to fn with its 1-based line number. A journal that is
-// empty (or white space) holds nothing. A last record line that is torn (no
+// empty (or white space) is a *lineError (errEmptyJournal). A last record line that is torn (no
 // newline, or not JSON: the writer was stopped mid-write) is left out and
 // counted in torn. Anything else that cannot be read is an error: a
 // *lineError for a line (the header included) that is not what it should
@@ -311,7 +314,9 @@ func readJournalAt(r io.Reader, hdr func(journalHeader) error, fn func(lineNo in
 		if err == io.EOF {
 			if len(bytes.TrimSpace(line)) == 0 {
 				if !started {
-					res.good = 0 // white space only: nothing worth keeping
+					// A journal is created holding its header (see
+					// createJournal): an empty one lost its records.
+					return res, &lineError{1, errEmptyJournal}
 				}
 				return res, nil
 			}

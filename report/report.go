@@ -167,7 +167,7 @@ func Open(opts Options) (*Report, error) {
 	opts.Path = path
 	var h *held
 	if !opts.ReadOnly {
-		if h, err = acquire(path, now(), true); err != nil {
+		if h, err = acquire(path, now(), journalHeaderLine(opts.Meta)); err != nil {
 			return nil, err
 		}
 		if err := removeStale(path); err != nil {
@@ -183,14 +183,25 @@ func Open(opts Options) (*Report, error) {
 	return r, nil
 }
 
-// resolveFor resolves path; a read-only open creates no folder.
+// resolveFor resolves path; a read-only open creates no folder. A report
+// or journal that exists but is not a file (a named pipe, a device, a
+// socket: opening some of them blocks forever) is refused.
 func resolveFor(path string, readOnly bool) (string, error) {
 	if readOnly {
 		if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
 			return filepath.Abs(path)
 		}
 	}
-	return Resolve(path)
+	p, err := Resolve(path)
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{p, p + ".journal"} {
+		if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+			return "", fmt.Errorf("report %s: %s is not a regular file (%v)", path, name, st.Mode().Type())
+		}
+	}
+	return p, nil
 }
 
 // openLocked opens the report whose locks h are held (nil if read-only).
@@ -269,12 +280,20 @@ func (r *Report) putAside() error {
 		r.setAside = append(r.setAside, mv[1])
 		if mv[0] == r.journalPath && r.held != nil {
 			// The lock is on the journal's path: lock the new journal.
-			f, err := lockPath(r.path, r.journalPath, true)
+			hdr := journalHeaderLine(r.meta)
+			created, err := createJournal(r.journalPath, hdr)
+			if err != nil {
+				return fmt.Errorf("journal %s: %w", r.journalPath, err)
+			}
+			f, err := lockPath(r.path, r.journalPath, false)
 			if err != nil {
 				return err
 			}
 			old := r.held.journal
-			r.held.journal, r.held.created = f, true
+			r.held.journal, r.held.created = f, created
+			if created {
+				r.held.hdrLen = int64(len(hdr))
+			}
 			if old != nil {
 				unlockFile(old)
 			}
@@ -543,6 +562,9 @@ func (r *Report) openJournal() error {
 			return fmt.Errorf("journal %s: replaced while the run was opening it", r.journalPath)
 		}
 	}
+	if r.goodOff == 0 && r.held != nil && r.held.created {
+		r.goodOff = r.held.hdrLen // its header, written by acquire or putAside
+	}
 	st, err := r.journal.Stat()
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", r.journalPath, err)
@@ -553,11 +575,7 @@ func (r *Report) openJournal() error {
 		}
 	}
 	if r.goodOff == 0 {
-		b, err := json.Marshal(journalHeader{Journal: 1, Bucket: r.meta.Bucket, WorkflowID: r.meta.WorkflowID, StartedAt: r.meta.StartedAt})
-		if err != nil {
-			return fmt.Errorf("journal %s: %w", r.journalPath, err)
-		}
-		b = append(b, '\n')
+		b := journalHeaderLine(r.meta)
 		if _, err := r.journal.Write(b); err != nil {
 			return fmt.Errorf("journal %s: %w", r.journalPath, err)
 		}
@@ -567,6 +585,12 @@ func (r *Report) openJournal() error {
 		return fmt.Errorf("journal %s: %w", r.journalPath, err)
 	}
 	return syncDir(r.path)
+}
+
+// journalHeaderLine is the first line of the journal of a run of meta.
+func journalHeaderLine(meta Meta) []byte {
+	b, _ := json.Marshal(journalHeader{Journal: 1, Bucket: meta.Bucket, WorkflowID: meta.WorkflowID, StartedAt: meta.StartedAt})
+	return append(b, '\n')
 }
 
 // SetAside returns the names an existing report and journal were renamed to

@@ -191,7 +191,8 @@ func TestTornJournal(t *testing.T) {
 		done    []string // keys recovered as succeeded
 		warn    bool
 	}{
-		{"empty", "", 0, nil, false},
+		{"empty", "", 1, nil, false},
+		{"white space only", "\n  \n", 1, nil, false},
 		{"header only", journalHdr, 0, nil, false},
 		{"cut inside the header", journalHdr[:30], 1, nil, false},
 		{"cut inside the first record", journalHdr + rec("a", "succeeded")[:12], 0, nil, true},
