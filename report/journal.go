@@ -50,6 +50,54 @@ func (r *Report) Record(e Entry) error {
 	if r.readOnly {
 		return nil
 	}
+	q, err := r.request(e)
+	if err != nil {
+		return err
+	}
+	return r.send(q)
+}
+
+// RecordAll records every entry of es, in order, as Record does, and
+// returns once all are handed to the operating system, and fsynced when
+// one of them is Dispatched: one write(2) and one fsync for all of them,
+// where calls of Record one after another would wait for an fsync each.
+// It returns the first error. RecordAll is a no-op on a read-only report.
+func (r *Report) RecordAll(es []Entry) error {
+	if r.readOnly || len(es) == 0 {
+		return nil
+	}
+	qs := make([]*request, 0, len(es))
+	var first error
+	for i := range es {
+		q, err := r.request(es[i])
+		if err != nil {
+			first = err
+			break
+		}
+		select {
+		case r.reqs <- q:
+			qs = append(qs, q)
+		case <-r.ownerDone:
+			r.pool.Put(q)
+			first = ErrClosed
+		}
+		if first != nil {
+			break
+		}
+	}
+	for _, q := range qs {
+		if err := <-q.done; err != nil && first == nil {
+			first = err
+		}
+		if cap(q.line) <= 64<<10 {
+			r.pool.Put(q)
+		}
+	}
+	return first
+}
+
+// request makes the journal owner's request for the record e.
+func (r *Report) request(e Entry) (*request, error) {
 	q := r.pool.Get().(*request)
 	q.override, q.sync, q.job = false, false, nil
 	switch e.Status {
@@ -75,10 +123,10 @@ func (r *Report) Record(e Entry) error {
 		q.override = len(e.History) > 0
 	default:
 		r.pool.Put(q)
-		return fmt.Errorf("record %q: unknown status %q", e.Key, e.Status)
+		return nil, fmt.Errorf("record %q: unknown status %q", e.Key, e.Status)
 	}
 	q.line = append(appendEntry(q.line[:0], &e), '\n')
-	return r.send(q)
+	return q, nil
 }
 
 // send hands q to the owner and waits for its answer.

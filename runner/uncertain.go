@@ -176,6 +176,11 @@ func (r *run) resolver(quit <-chan struct{}) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if r.stop.Err() != nil {
+			// What is parked (or was put back by a look-up the stop cut
+			// short) is recorded as it stands by Run.
+			return nil
+		}
 		due, wait := r.flow.takeDue(time.Now(), r.cfg.LookupDelay)
 		if len(due) > 0 {
 			if err := r.resolveBatch(due); err != nil {
