@@ -17,6 +17,7 @@ type request struct {
 	sync     bool // answer only once the line is fsynced
 	job      *Job // a job line: not a record, not indexed
 	snap     *snapshot
+	group    []*request // RecordAll: the requests after this one, written with it
 	done     chan error
 }
 
@@ -67,24 +68,31 @@ func (r *Report) RecordAll(es []Entry) error {
 		return nil
 	}
 	qs := make([]*request, 0, len(es))
-	var first error
+	put := func() {
+		for _, q := range qs {
+			r.pool.Put(q)
+		}
+	}
 	for i := range es {
 		q, err := r.request(es[i])
 		if err != nil {
-			first = err
-			break
+			put()
+			return err
 		}
-		select {
-		case r.reqs <- q:
-			qs = append(qs, q)
-		case <-r.ownerDone:
-			r.pool.Put(q)
-			first = ErrClosed
-		}
-		if first != nil {
-			break
-		}
+		q.group = nil
+		qs = append(qs, q)
 	}
+	// One handoff for all: the owner writes them with one write(2), and
+	// the syncer answers them after one fsync.
+	qs[0].group = qs[1:]
+	select {
+	case r.reqs <- qs[0]:
+	case <-r.ownerDone:
+		qs[0].group = nil
+		put()
+		return ErrClosed
+	}
+	var first error
 	for _, q := range qs {
 		if err := <-q.done; err != nil && first == nil {
 			first = err
@@ -186,7 +194,8 @@ func (r *Report) own() {
 	for {
 		select {
 		case q := <-r.reqs:
-			batch = append(batch[:0], q)
+			batch = append(append(batch[:0], q), q.group...)
+			q.group = nil
 		case <-r.quit:
 			return
 		}
@@ -197,7 +206,8 @@ func (r *Report) own() {
 		for len(batch) < maxBatch {
 			select {
 			case q := <-r.reqs:
-				batch = append(batch, q)
+				batch = append(append(batch, q), q.group...)
+				q.group = nil
 			default:
 				break drain
 			}
