@@ -157,7 +157,7 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 	// outrun the disk. An object in ahead has no record yet; one in
 	// objects is announced and not yet called: a crash leaves it
 	// Dispatched (the next run looks it up, finds nothing, triggers it).
-	ahead := make(chan *task, cfg.Concurrency)
+	ahead := make(chan *task, announceBatch(cfg.Concurrency))
 	objects := make(chan *task, cfg.Concurrency)
 	g.Go(func() error { return r.announce(ahead, objects) })
 	var workers sync.WaitGroup
@@ -260,8 +260,17 @@ func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan
 	}
 }
 
+// announceBatch is how many objects the journal stage announces with one
+// fsync at most: 4 × concurrency (64 at the default 16). An fsync costs
+// ~65 µs of CPU and ~0.2 ms of latency on this project's machine: at 16 a
+// batch, fsyncs were a tenth of the run's CPU; at 64, 1/200 fsync a call.
+// It also bounds what a crash leaves announced and never sent (this plus
+// the workers' queue, Concurrency): objects the next run looks up, finds
+// nowhere, and triggers.
+func announceBatch(concurrency int) int { return 4 * concurrency }
+
 // announce is the journal stage between the dispatcher and the workers: it
-// takes the objects waiting in in (up to Concurrency), makes the
+// takes the objects waiting in in (up to announceBatch), makes the
 // Dispatched record of each one that has none yet durable with one
 // RecordAll, and only then hands them to the workers. It reads in to its
 // end; after a stop or a journal error it hands nothing on.
@@ -275,7 +284,7 @@ func (r *run) announce(in <-chan *task, out chan<- *task) error {
 	for t := range in {
 		batch = append(batch[:0], t)
 	drain:
-		for len(batch) < r.cfg.Concurrency {
+		for len(batch) < cap(in) {
 			select {
 			case t, ok := <-in:
 				if !ok {
