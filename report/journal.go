@@ -41,6 +41,11 @@ const maxBatch = 4096
 // power loss loses no knowledge of a call (their Dispatched record stays).
 // Many records waiting share one fsync.
 //
+// A Withdrawn record takes back the Dispatched record of a key that Admit
+// found New, when its call was never sent: the key is then as if never
+// seen (no entry in the report). It is for such keys only: withdrawn, a key
+// that had an entry would lose it.
+//
 // The latest record of a key is its entry in the report, but a success is
 // final: a later record of a succeeded key is ignored, unless it is the
 // second trigger of a failed execution (see RetryFailedExecutions), whose
@@ -112,6 +117,10 @@ func (r *Report) request(e Entry) (*request, error) {
 	case Invalid:
 		q.k = r.idx.invalidHash(e.File, e.Line, e.Key)
 		q.st = stInvalid
+	case Withdrawn:
+		q.k = r.idx.keyHash(r.workflow(e.WorkflowID), e.Key)
+		q.st = stNone
+		e = Entry{Key: e.Key, WorkflowID: e.WorkflowID, Status: Withdrawn}
 	case Succeeded, Failed, Dispatched:
 		q.k = r.idx.keyHash(r.workflow(e.WorkflowID), e.Key)
 		h := head{Status: e.Status, Uncertain: e.Uncertain}

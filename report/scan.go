@@ -64,6 +64,8 @@ func statusOf(tok []byte) (Status, error) {
 			return Invalid, nil
 		case string(Dispatched):
 			return Dispatched, nil
+		case string(Withdrawn):
+			return Withdrawn, nil
 		}
 	}
 	s, err := jsontext.Unquote(tok)
@@ -148,7 +150,7 @@ func parseHead(raw []byte) (head, error) {
 		}
 	}
 	switch h.Status {
-	case Succeeded, Failed, Invalid, Dispatched:
+	case Succeeded, Failed, Invalid, Dispatched, Withdrawn:
 	case "":
 		return h, errors.New("no status")
 	default:

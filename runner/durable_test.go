@@ -131,5 +131,26 @@ func TestCallSentOnlyAfterDispatchedIsDurable(t *testing.T) {
 				t.Errorf("%s: an uncertain object was triggered without a look-up", k)
 			}
 		}
+		// An object announced and never called is withdrawn (the next run
+		// triggers it without a look-up); nothing else is.
+		last := map[string]report.Status{}
+		for _, e := range l.records {
+			last[e.Key] = e.Status
+		}
+		withdrawn := 0
+		for k, st := range last {
+			_, sent := log.sent[k]
+			switch {
+			case st == report.Dispatched && !sent:
+				t.Errorf("stop=%v: %s announced, never called, not withdrawn", stop, k)
+			case st == report.Withdrawn && (sent || l.prior[k].State != report.New):
+				t.Errorf("stop=%v: %s withdrawn, but called or known before", stop, k)
+			case st == report.Withdrawn:
+				withdrawn++
+			}
+		}
+		if stop {
+			t.Logf("stopped after %d objects called: %d withdrawn", len(log.sent), withdrawn)
+		}
 	}
 }

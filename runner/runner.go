@@ -301,8 +301,8 @@ func (r *run) announce(in <-chan *task, out chan<- *task) error {
 			now := time.Now().UTC()
 			entries = entries[:0]
 			for _, t := range batch {
-				if t.dispatchedAt.IsZero() && t.since.IsZero() {
-					t.dispatchedAt = now
+				if t.fresh && t.dispatchedAt.IsZero() {
+					t.dispatchedAt, t.announced = now, true
 					e := &t.e
 					entries = append(entries, report.Entry{Key: e.Key, WorkflowID: e.WorkflowID, Name: e.Name, Status: report.Dispatched, DispatchedAt: &t.dispatchedAt})
 				}
@@ -330,19 +330,35 @@ func (r *run) announce(in <-chan *task, out chan<- *task) error {
 
 // unsent takes back an object the run stopped before handing to a worker:
 // a retry goes back to be recorded as it stands; an object never called
-// is left as it was (if announced, Dispatched: looked up by the next run).
+// is left as it was (withdrawn, if announced).
 func (r *run) unsent(t *task) {
 	r.flow.finished()
 	if t.e.Attempts > 0 {
 		r.flow.resolved(0, nil, []*task{t})
+		return
 	}
+	r.withdraw(t)
+}
+
+// withdraw takes back the announcement of an object never called, so that
+// the next run triggers it without a look-up. Only objects the ledger knew
+// nothing of are announced, so nothing else is lost. If the record cannot
+// be written, the Dispatched one stands: a look-up, never a second call.
+func (r *run) withdraw(t *task) {
+	if !t.announced || t.e.Attempts > 0 {
+		return
+	}
+	t.announced = false
+	e := &t.e
+	_ = r.ledger.Record(report.Entry{Key: e.Key, WorkflowID: e.WorkflowID, Name: e.Name, Status: report.Withdrawn})
 }
 
 // newTask starts the way of one admitted object through the run.
 func (r *run) newTask(obj object) *task {
 	t := &task{
-		e:  report.Entry{Key: obj.row.Key, WorkflowID: obj.row.WorkflowID, Name: obj.row.Name},
-		in: TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name},
+		e:     report.Entry{Key: obj.row.Key, WorkflowID: obj.row.WorkflowID, Name: obj.row.Name},
+		in:    TriggerInput{WorkflowID: obj.workflow, Key: obj.row.Key, Name: obj.row.Name},
+		fresh: obj.prior.State == report.New,
 	}
 	if obj.prior.State == report.Uncertain {
 		t.since, t.lastCall = obj.prior.DispatchedAt, obj.prior.DispatchedAt
@@ -489,6 +505,7 @@ func (r *run) attempt(t *task) error {
 		return r.fail(*e, t.lastErr)
 	}
 	if err := r.pace.Wait(r.stop); err != nil {
+		r.withdraw(t)
 		return r.interrupted(*e, t.lastErr)
 	}
 	if t.dispatchedAt.IsZero() {
@@ -500,6 +517,7 @@ func (r *run) attempt(t *task) error {
 		}
 	}
 	e.Attempts++
+	t.announced = false
 	r.c.Calls.Add(1)
 	if e.Attempts > 1 {
 		r.c.Retries.Add(1)

@@ -40,7 +40,9 @@ var errTooManyPages = errors.New("too many pages")
 type task struct {
 	e            report.Entry
 	in           TriggerInput
-	dispatchedAt time.Time // the first call of this run, zero before
+	dispatchedAt time.Time // the first call of this run (or its announcement), zero before
+	fresh        bool      // the ledger knew nothing of the object: the stage may announce it
+	announced    bool      // the stage announced it: withdrawn if never called
 	since        time.Time // set while an earlier call may have been accepted: the first such call
 	lastCall     time.Time // the last call whose outcome is unknown
 	lastErr      error
