@@ -11,6 +11,12 @@ const (
 	Failed     Status = "failed"
 	Invalid    Status = "invalid"
 	Dispatched Status = "dispatched" // journal only: a call is about to be sent
+	// Withdrawn (journal only) takes back the Dispatched record of an
+	// object that had no record before it and whose call was never sent
+	// (the run stopped first): the object is as if never seen, so the
+	// next run triggers it without a look-up. Lost to a power loss, it
+	// leaves the Dispatched record: a look-up, never a second trigger.
+	Withdrawn Status = "withdrawn"
 )
 
 // Entry is one object of the report (and one line of the journal).

@@ -17,6 +17,7 @@ type request struct {
 	sync     bool // answer only once the line is fsynced
 	job      *Job // a job line: not a record, not indexed
 	snap     *snapshot
+	group    []*request // RecordAll: the requests after this one, written with it
 	done     chan error
 }
 
@@ -40,6 +41,11 @@ const maxBatch = 4096
 // power loss loses no knowledge of a call (their Dispatched record stays).
 // Many records waiting share one fsync.
 //
+// A Withdrawn record takes back the Dispatched record of a key that Admit
+// found New, when its call was never sent: the key is then as if never
+// seen (no entry in the report). It is for such keys only: withdrawn, a key
+// that had an entry would lose it.
+//
 // The latest record of a key is its entry in the report, but a success is
 // final: a later record of a succeeded key is ignored, unless it is the
 // second trigger of a failed execution (see RetryFailedExecutions), whose
@@ -50,12 +56,71 @@ func (r *Report) Record(e Entry) error {
 	if r.readOnly {
 		return nil
 	}
+	q, err := r.request(e)
+	if err != nil {
+		return err
+	}
+	return r.send(q)
+}
+
+// RecordAll records every entry of es, in order, as Record does, and
+// returns once all are handed to the operating system, and fsynced when
+// one of them is Dispatched: one write(2) and one fsync for all of them,
+// where calls of Record one after another would wait for an fsync each.
+// It returns the first error. RecordAll is a no-op on a read-only report.
+func (r *Report) RecordAll(es []Entry) error {
+	if r.readOnly || len(es) == 0 {
+		return nil
+	}
+	qs := make([]*request, 0, len(es))
+	put := func() {
+		for _, q := range qs {
+			r.pool.Put(q)
+		}
+	}
+	for i := range es {
+		q, err := r.request(es[i])
+		if err != nil {
+			put()
+			return err
+		}
+		q.group = nil
+		qs = append(qs, q)
+	}
+	// One handoff for all: the owner writes them with one write(2), and
+	// the syncer answers them after one fsync.
+	qs[0].group = qs[1:]
+	select {
+	case r.reqs <- qs[0]:
+	case <-r.ownerDone:
+		qs[0].group = nil
+		put()
+		return ErrClosed
+	}
+	var first error
+	for _, q := range qs {
+		if err := <-q.done; err != nil && first == nil {
+			first = err
+		}
+		if cap(q.line) <= 64<<10 {
+			r.pool.Put(q)
+		}
+	}
+	return first
+}
+
+// request makes the journal owner's request for the record e.
+func (r *Report) request(e Entry) (*request, error) {
 	q := r.pool.Get().(*request)
 	q.override, q.sync, q.job = false, false, nil
 	switch e.Status {
 	case Invalid:
 		q.k = r.idx.invalidHash(e.File, e.Line, e.Key)
 		q.st = stInvalid
+	case Withdrawn:
+		q.k = r.idx.keyHash(r.workflow(e.WorkflowID), e.Key)
+		q.st = stNone
+		e = Entry{Key: e.Key, WorkflowID: e.WorkflowID, Status: Withdrawn}
 	case Succeeded, Failed, Dispatched:
 		q.k = r.idx.keyHash(r.workflow(e.WorkflowID), e.Key)
 		h := head{Status: e.Status, Uncertain: e.Uncertain}
@@ -75,10 +140,10 @@ func (r *Report) Record(e Entry) error {
 		q.override = len(e.History) > 0
 	default:
 		r.pool.Put(q)
-		return fmt.Errorf("record %q: unknown status %q", e.Key, e.Status)
+		return nil, fmt.Errorf("record %q: unknown status %q", e.Key, e.Status)
 	}
 	q.line = append(appendEntry(q.line[:0], &e), '\n')
-	return r.send(q)
+	return q, nil
 }
 
 // send hands q to the owner and waits for its answer.
@@ -138,7 +203,8 @@ func (r *Report) own() {
 	for {
 		select {
 		case q := <-r.reqs:
-			batch = append(batch[:0], q)
+			batch = append(append(batch[:0], q), q.group...)
+			q.group = nil
 		case <-r.quit:
 			return
 		}
@@ -149,7 +215,8 @@ func (r *Report) own() {
 		for len(batch) < maxBatch {
 			select {
 			case q := <-r.reqs:
-				batch = append(batch, q)
+				batch = append(append(batch, q), q.group...)
+				q.group = nil
 			default:
 				break drain
 			}

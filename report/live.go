@@ -305,6 +305,9 @@ func (s *liveScan) emit(raw []byte) error {
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return err
 	}
+	if e.Status == Withdrawn {
+		return nil // never sent: as if never seen
+	}
 	if e.Status == Dispatched {
 		e.Status = Failed
 		e.Uncertain = true

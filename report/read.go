@@ -95,6 +95,8 @@ func (h *head) state() state {
 		return stInvalid
 	case Dispatched:
 		return stDispatched
+	case Withdrawn:
+		return stNone
 	}
 	if h.Uncertain {
 		return stUncertain

@@ -18,7 +18,11 @@
 // records waiting (group commit). Other records are fsynced every second
 // and at Close; a power loss may lose them, never a Dispatched record
 // before them, so the rerun looks those objects up instead of triggering
-// them again. A server-side job (RecordJob) is fsynced the same way.
+// them again. RecordAll makes a batch of Dispatched records durable with
+// one write and one fsync (the runner announces objects ahead of their
+// calls); a Withdrawn record takes back the announcement of a new key
+// whose call was never sent. A server-side job (RecordJob) is fsynced the
+// same way.
 //
 // Clean close. Close rewrites the report, fsyncs it and its folder, then
 // removes the journal: the journal's absence is the clean-close mark. A

@@ -41,6 +41,37 @@ func execState(tok []byte) (string, error) {
 	return x.State, nil
 }
 
+// fieldName returns the name of a field from its token, without a copy
+// when it has no escape (the names appendEntry writes).
+func fieldName(tok []byte) ([]byte, error) {
+	if len(tok) >= 2 && tok[0] == '"' && tok[len(tok)-1] == '"' && bytes.IndexByte(tok, '\\') < 0 {
+		return tok[1 : len(tok)-1], nil
+	}
+	name, err := jsontext.Unquote(tok)
+	return []byte(name), err
+}
+
+// statusOf returns the status of a token: one of the constants without a
+// copy, any other string as it is.
+func statusOf(tok []byte) (Status, error) {
+	if len(tok) >= 2 && tok[0] == '"' {
+		switch string(tok[1 : len(tok)-1]) {
+		case string(Succeeded):
+			return Succeeded, nil
+		case string(Failed):
+			return Failed, nil
+		case string(Invalid):
+			return Invalid, nil
+		case string(Dispatched):
+			return Dispatched, nil
+		case string(Withdrawn):
+			return Withdrawn, nil
+		}
+	}
+	s, err := jsontext.Unquote(tok)
+	return Status(s), err
+}
+
 // parseHead decodes what resume needs of one record: a JSON object checked
 // by json.Valid (at Open) or written by this package.
 func parseHead(raw []byte) (head, error) {
@@ -65,7 +96,7 @@ func parseHead(raw []byte) (head, error) {
 		if err != nil {
 			return h, err
 		}
-		name, err := jsontext.Unquote(tok)
+		name, err := fieldName(tok)
 		if err != nil {
 			return h, err
 		}
@@ -77,15 +108,13 @@ func parseHead(raw []byte) (head, error) {
 		if err != nil {
 			return h, fmt.Errorf("field %q: %w", name, err)
 		}
-		switch name {
+		switch string(name) {
 		case "key":
 			h.Key, err = jsontext.Unquote(tok)
 		case "workflowId":
 			h.WorkflowID, err = jsontext.Unquote(tok)
 		case "status":
-			var s string
-			s, err = jsontext.Unquote(tok)
-			h.Status = Status(s)
+			h.Status, err = statusOf(tok)
 		case "line":
 			if string(tok) != "null" {
 				h.Line, err = strconv.Atoi(string(tok))
@@ -121,7 +150,7 @@ func parseHead(raw []byte) (head, error) {
 		}
 	}
 	switch h.Status {
-	case Succeeded, Failed, Invalid, Dispatched:
+	case Succeeded, Failed, Invalid, Dispatched, Withdrawn:
 	case "":
 		return h, errors.New("no status")
 	default:

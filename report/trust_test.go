@@ -363,9 +363,26 @@ func TestPowerLoss(t *testing.T) {
 		)
 		for w := range 16 {
 			wg.Go(func() {
+				var ahead []string // announced by RecordAll, not yet sent
 				for i := range 50 {
 					key := fmt.Sprintf("r%d/w%d/%d", round, w, i)
-					if err := r.Record(Entry{Key: key, Status: Dispatched}); err != nil {
+					if w%2 == 1 && len(ahead) == 0 {
+						// Half the writers announce five objects at once,
+						// as the runner's journal stage does.
+						var es []Entry
+						for j := i; j < min(i+5, 50); j++ {
+							k := fmt.Sprintf("r%d/w%d/%d", round, w, j)
+							ahead = append(ahead, k)
+							es = append(es, Entry{Key: k, Status: Dispatched})
+						}
+						if err := r.RecordAll(es); err != nil {
+							t.Errorf("RecordAll = %v", err)
+							return
+						}
+					}
+					if len(ahead) > 0 {
+						ahead = ahead[1:]
+					} else if err := r.Record(Entry{Key: key, Status: Dispatched}); err != nil {
 						t.Errorf("Record = %v", err)
 						return
 					}

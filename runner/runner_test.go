@@ -104,6 +104,15 @@ func (l *fakeLedger) Record(e report.Entry) error {
 	return nil
 }
 
+func (l *fakeLedger) RecordAll(es []report.Entry) error {
+	for _, e := range es {
+		if err := l.Record(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (l *fakeLedger) entry(key string) report.Entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -40,7 +40,9 @@ var errTooManyPages = errors.New("too many pages")
 type task struct {
 	e            report.Entry
 	in           TriggerInput
-	dispatchedAt time.Time // the first call of this run, zero before
+	dispatchedAt time.Time // the first call of this run (or its announcement), zero before
+	fresh        bool      // the ledger knew nothing of the object: the stage may announce it
+	announced    bool      // the stage announced it: withdrawn if never called
 	since        time.Time // set while an earlier call may have been accepted: the first such call
 	lastCall     time.Time // the last call whose outcome is unknown
 	lastErr      error
@@ -176,6 +178,11 @@ func (r *run) resolver(quit <-chan struct{}) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if r.stop.Err() != nil {
+			// What is parked (or was put back by a look-up the stop cut
+			// short) is recorded as it stands by Run.
+			return nil
+		}
 		due, wait := r.flow.takeDue(time.Now(), r.cfg.LookupDelay)
 		if len(due) > 0 {
 			if err := r.resolveBatch(due); err != nil {
