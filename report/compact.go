@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wftrigger/wftrigger/report/internal/jsontext"
+	"github.com/wftrigger/wftrigger/internal/jsontext"
 )
 
 // badRecordError is a record that cannot be read.

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/wftrigger/wftrigger/report/internal/jsontext"
+	"github.com/wftrigger/wftrigger/internal/jsontext"
 )
 
 // appendEntry appends e as one line of JSON: the bytes encoding/json writes

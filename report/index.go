@@ -8,7 +8,7 @@ import (
 
 	"github.com/wftrigger/wftrigger/report/internal/offheap"
 
-	"github.com/wftrigger/wftrigger/report/internal/jsontext"
+	"github.com/wftrigger/wftrigger/internal/jsontext"
 )
 
 // The index remembers, for every object of the report, the journal and this

@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/wftrigger/wftrigger/report/internal/jsontext"
+	"github.com/wftrigger/wftrigger/internal/jsontext"
 )
 
 // ScanLive calls fn with every entry of the report at path as it is now:

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wftrigger/wftrigger/report/internal/jsontext"
+	"github.com/wftrigger/wftrigger/internal/jsontext"
 )
 
 // Header is what a report says before its objects: the run that wrote it

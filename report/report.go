@@ -54,7 +54,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wftrigger/wftrigger/report/internal/jsontext"
+	"github.com/wftrigger/wftrigger/internal/jsontext"
 )
 
 // Options configure Open.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wftrigger/wftrigger/report/internal/jsontext"
+	"github.com/wftrigger/wftrigger/internal/jsontext"
 )
 
 // This file reads what resume needs of records fast: a rerun of a million

@@ -27,17 +27,28 @@ func (r *run) attach(ctx context.Context) (j Job, reattached bool, err error) {
 	case ok && j.State == tencent.JobCancel:
 		return j, true, nil // cancelled before it was ever submitted
 	case ok:
-		info, found, err := findByName(ctx, r.svc, j.Name, r.cfg.Workflow)
-		if err != nil {
-			return j, true, &Error{Step: "attach", Err: err}
-		}
-		if found {
-			if err := r.sameInput(info); err != nil {
+		// The earlier create may have reached CI, and a job list may lag
+		// behind a create: look a few times, a poll interval apart, before
+		// taking the job for never submitted.
+		for look := 1; ; look++ {
+			info, found, err := findByName(ctx, r.svc, j.Name, r.cfg.Workflow)
+			if err != nil {
 				return j, true, &Error{Step: "attach", Err: err}
 			}
-			return r.noteJob(j, info, true)
+			if found {
+				if err := r.sameInput(info); err != nil {
+					return j, true, &Error{Step: "attach", Err: err}
+				}
+				return r.noteJob(j, info, true)
+			}
+			if look == intentLooks {
+				break
+			}
+			if err := r.cfg.Sleep(ctx, r.cfg.PollInterval); err != nil {
+				return j, true, err
+			}
 		}
-		r.cfg.Logger.Info("the journal has the intent of a job CI does not list: submitting it now", "name", j.Name)
+		r.cfg.Logger.Info("the journal has the intent of a job CI does not list: submitting it now", "name", j.Name, "looks", intentLooks)
 	default:
 		j = Job{Name: JobName(r.cfg.Report, r.cfg.Bucket, r.cfg.Workflow, r.cfg.Now()), SubmittedAt: r.cfg.Now().UTC()}
 		if err := r.ledger.RecordJob(j); err != nil {
@@ -59,6 +70,11 @@ func (r *run) attach(ctx context.Context) (j Job, reattached bool, err error) {
 	}
 	return r.noteJob(j, info, false)
 }
+
+// intentLooks is how many times a rerun looks for the job of an intent
+// without an id before it submits the job: a list that lags behind a create
+// by less than two poll intervals does not get a second job.
+const intentLooks = 3
 
 // noteJob records the id and state CI gave for j.
 func (r *run) noteJob(j Job, info tencent.InventoryJob, reattached bool) (Job, bool, error) {
