@@ -27,10 +27,12 @@ const runHead = `Usage: wftrigger run [flags]
 Triggers the workflow for every object of a source (a manifest file, or a
 listing of a bucket prefix) and keeps a JSON report. Rerunning the same
 command with the same --report resumes: succeeded objects are not triggered
-again. Credentials come from the first source configured: the environment
-(TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SESSION_TOKEN),
-the profile ~/.tencentcloud/credentials, TKE pod identity (TKE_*), the CVM
-instance role; temporary ones are refreshed before they expire.
+again. Credentials come from the first source configured (--credentials):
+the environment (TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY with
+TENCENTCLOUD_SESSION_TOKEN or TENCENTCLOUD_SECURITY_TOKEN; else COS_SECRETID /
+COS_SECRETKEY / COS_SESSIONTOKEN), the profile TENCENTCLOUD_CREDENTIALS_FILE or
+~/.tencentcloud/credentials, TKE pod identity (TKE_*), the CVM instance role;
+temporary ones are refreshed before they expire.
 
 Examples:
   # every key of a CSV manifest (column "key", or one key a line)
