@@ -49,10 +49,7 @@ func TestHardLinkedReportWhileHeld(t *testing.T) {
 	if err := os.Remove(link); err != nil {
 		t.Fatal(err)
 	}
-	if code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath)...); code != 0 {
-		t.Fatalf("final run: exit %d\n%s%s", code, stdout, stderr)
-	}
-	checkExactlyOnce(t, srv, keys, reportPath)
+	finalRun(t, srv, url, reportPath, manifestPath, keys)
 }
 
 // TestEmptiedJournalExits2: a journal emptied after a crash (its records

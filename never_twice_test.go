@@ -30,6 +30,13 @@ func finish(t *testing.T, srv *emulator.Server, cmd *exec.Cmd, url, reportPath, 
 	t.Helper()
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
+	finalRun(t, srv, url, reportPath, manifestPath, keys)
+}
+
+// finalRun runs the command to the end: every key exactly once at the
+// emulator.
+func finalRun(t *testing.T, srv *emulator.Server, url, reportPath, manifestPath string, keys []string) {
+	t.Helper()
 	code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath)...)
 	if code != 0 {
 		t.Fatalf("final run: exit %d\n%s%s", code, stdout, stderr)
