@@ -6,8 +6,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/wftrigger/wftrigger/emulator"
 )
 
 // Attacks of scripts/attack.sh that found a bug, as tests of the binary
@@ -23,12 +21,7 @@ func TestHardLinkedReportWhileHeld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(2000)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	srv, url, dir, keys, manifestPath, reportPath := manifestSetup(t, 2000)
 	if code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath, "--limit", "5")...); code != 0 {
 		t.Fatalf("first run: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -56,10 +49,7 @@ func TestHardLinkedReportWhileHeld(t *testing.T) {
 	if err := os.Remove(link); err != nil {
 		t.Fatal(err)
 	}
-	if code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath)...); code != 0 {
-		t.Fatalf("final run: exit %d\n%s%s", code, stdout, stderr)
-	}
-	checkExactlyOnce(t, srv, keys, reportPath)
+	finalRun(t, srv, url, reportPath, manifestPath, keys)
 }
 
 // TestEmptiedJournalExits2: a journal emptied after a crash (its records
@@ -70,12 +60,7 @@ func TestEmptiedJournalExits2(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(2000)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	srv, url, _, _, manifestPath, reportPath := manifestSetup(t, 2000)
 	crashedRun(t, srv, url, reportPath, manifestPath)
 	if err := os.WriteFile(reportPath+".journal", nil, 0o666); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/emulator"
+	"github.com/wftrigger/wftrigger/internal/textlist"
 )
 
 // The emulator's default credentials and names: not secrets, they open
@@ -107,9 +108,9 @@ func emulatorCommand(ctx context.Context, args []string, env environment) error 
 	if o.cfg.Auth, ok = emulator.ParseAuthStyle(o.authStyle); !ok {
 		return usageError("--auth-style ci answers as CI does (401 SecretidNotExist, …), --auth-style cos as COS does", "--auth-style %q is not cos or ci", o.authStyle)
 	}
-	o.cfg.Workflows = splitList(o.workflows)
-	o.cfg.DenyPrefixes = splitList(o.deny)
-	o.cfg.FailPrefixes = splitList(o.fail)
+	o.cfg.Workflows = textlist.Split(o.workflows)
+	o.cfg.DenyPrefixes = textlist.Split(o.deny)
+	o.cfg.FailPrefixes = textlist.Split(o.fail)
 	for _, r := range []float64{o.cfg.Trigger.ErrorRate, o.cfg.Trigger.SlowDownRate, o.cfg.Trigger.ResetRate, o.cfg.List.ErrorRate} {
 		if r < 0 || r > 1 {
 			return usageError("--error-rate 0.05", "fault rates are fractions from 0 to 1, not %g", r)
@@ -192,16 +193,6 @@ func writeQuotaLog(path string, secs []emulator.QuotaSecond) error {
 		return fmt.Errorf("quota log: %w", err)
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // loadObjects stores the objects of a file in the emulator: one key a line,

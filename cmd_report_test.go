@@ -470,10 +470,7 @@ func TestReportOfARunningAndAKilledRun(t *testing.T) {
 	dir := t.TempDir()
 	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(2000))
 	reportPath := filepath.Join(dir, "r.json")
-	cmd := childProcess(t, runArgs(emu, reportPath, "--manifest", filepath.Join(dir, "keys.txt"), "--qps", "20", "--concurrency", "2")...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, runArgs(emu, reportPath, "--manifest", filepath.Join(dir, "keys.txt"), "--qps", "20", "--concurrency", "2")...)
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	waitFor(t, func() bool { return len(srv.Triggers()) >= 2 })
 	check := func(when string) string {

@@ -167,10 +167,7 @@ func TestKill9(t *testing.T) {
 	args := runArgs(url, reportPath, "--manifest", manifestPath, "--concurrency", "16", "--max-attempts", "10", "--qps", "2000")
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 4; i++ {
-		cmd := childProcess(t, args...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd := startChild(t, args...)
 		time.Sleep(time.Duration(200+rng.IntN(400)) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
@@ -195,10 +192,7 @@ func TestSIGTERMIsResumable(t *testing.T) {
 	writeCSV(t, manifestPath, keys)
 	reportPath := filepath.Join(dir, "r.json")
 	args := runArgs(url, reportPath, "--manifest", manifestPath, "--qps", "1000")
-	cmd := childProcess(t, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, args...)
 	waitFor(t, func() bool { return len(srv.Triggers()) >= 100 })
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
@@ -232,10 +226,7 @@ func TestLockedReportExits4(t *testing.T) {
 	dir := t.TempDir()
 	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(2000))
 	args := runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--qps", "20", "--concurrency", "2")
-	cmd := childProcess(t, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, args...)
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	waitFor(t, func() bool { return len(srv.Triggers()) >= 1 })
 	code, _, stderr := wftrigger(t, args...)
@@ -251,13 +242,7 @@ func TestLockedReportExits4(t *testing.T) {
 // reach a point of the run.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in a minute")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForOrDone[struct{}](t, nil, cond) // a nil channel is never ready
 }
 
 // TestCrashBetweenSendAndRecord kills a run while the emulator has accepted
@@ -273,10 +258,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
 	reportPath := filepath.Join(dir, "r.json")
 	args := runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.csv"), "--concurrency", "4")
-	cmd := childProcess(t, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, args...)
 	waitFor(t, func() bool { return len(srv.Triggers()) == 4 })
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
@@ -355,10 +337,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	srv, url := testEmulator(t, emulator.Faults{ReplyDelay: time.Minute})
 	dir := t.TempDir()
 	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(50))
-	cmd := childProcess(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--concurrency", "4")...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--concurrency", "4")...)
 	waitFor(t, func() bool { return len(srv.Triggers()) == 4 })
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)

@@ -98,6 +98,17 @@ func childProcess(t testing.TB, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startChild starts the child process of childProcess; the caller waits
+// for it or kills it.
+func startChild(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := childProcess(t, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
@@ -164,4 +175,18 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+// manifestSetup starts an emulator and writes a manifest of n odd keys in a
+// fresh directory; it returns the emulator, its URL, the directory, the
+// keys, the manifest's path and the path of a report beside it.
+func manifestSetup(t *testing.T, n int) (srv *emulator.Server, url, dir string, keys []string, manifestPath, reportPath string) {
+	t.Helper()
+	srv, url = testEmulator(t, emulator.Faults{})
+	dir = t.TempDir()
+	keys = oddKeys(n)
+	manifestPath = filepath.Join(dir, "keys.txt")
+	writeLines(t, manifestPath, keys)
+	reportPath = filepath.Join(dir, "r.json")
+	return srv, url, dir, keys, manifestPath, reportPath
 }

@@ -19,10 +19,7 @@ import (
 // at 20 calls a second. The caller kills it.
 func slowRun(t *testing.T, url, reportPath, manifestPath string) *exec.Cmd {
 	t.Helper()
-	cmd := childProcess(t, runArgs(url, reportPath, "--manifest", manifestPath, "--qps", "20", "--concurrency", "2")...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, runArgs(url, reportPath, "--manifest", manifestPath, "--qps", "20", "--concurrency", "2")...)
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return cmd
 }
@@ -33,6 +30,13 @@ func finish(t *testing.T, srv *emulator.Server, cmd *exec.Cmd, url, reportPath, 
 	t.Helper()
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
+	finalRun(t, srv, url, reportPath, manifestPath, keys)
+}
+
+// finalRun runs the command to the end: every key exactly once at the
+// emulator.
+func finalRun(t *testing.T, srv *emulator.Server, url, reportPath, manifestPath string, keys []string) {
+	t.Helper()
 	code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath)...)
 	if code != 0 {
 		t.Fatalf("final run: exit %d\n%s%s", code, stdout, stderr)
@@ -44,12 +48,7 @@ func TestSymlinkedReportWhileHeld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(2000)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	srv, url, dir, keys, manifestPath, reportPath := manifestSetup(t, 2000)
 	link := filepath.Join(dir, "link.json")
 	if err := os.Symlink("r.json", link); err != nil {
 		t.Fatal(err)
@@ -70,12 +69,7 @@ func TestDeletedLockFileWhileHeld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(2000)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	srv, url, _, keys, manifestPath, reportPath := manifestSetup(t, 2000)
 	cmd := slowRun(t, url, reportPath, manifestPath)
 	waitFor(t, func() bool { return len(srv.Triggers()) >= 1 })
 	if err := os.Remove(reportPath + ".lock"); err != nil {
@@ -97,12 +91,7 @@ func finishedRun(t *testing.T, url, reportPath, manifestPath string) {
 }
 
 func TestEmptyReportExits2(t *testing.T) {
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(50)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	srv, url, _, _, manifestPath, reportPath := manifestSetup(t, 50)
 	finishedRun(t, url, reportPath, manifestPath)
 	if err := os.WriteFile(reportPath, nil, 0o666); err != nil {
 		t.Fatal(err)
@@ -131,12 +120,7 @@ func TestJournalCutInsideFirstLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(2000)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	srv, url, _, _, manifestPath, reportPath := manifestSetup(t, 2000)
 	crashedRun(t, srv, url, reportPath, manifestPath)
 	if err := os.Truncate(reportPath+".journal", 20); err != nil {
 		t.Fatal(err)
@@ -155,12 +139,7 @@ func TestJournalTornTailRecovered(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(2000)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	srv, url, _, keys, manifestPath, reportPath := manifestSetup(t, 2000)
 	crashedRun(t, srv, url, reportPath, manifestPath)
 	f, err := os.OpenFile(reportPath+".journal", os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
@@ -176,12 +155,7 @@ func TestJournalTornTailRecovered(t *testing.T) {
 }
 
 func TestLaterFailureDoesNotUndoSuccess(t *testing.T) {
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(20)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	srv, url, _, keys, manifestPath, reportPath := manifestSetup(t, 20)
 	finishedRun(t, url, reportPath, manifestPath)
 	journal := `{"journal":1,"bucket":"` + emulatorBucket + `","workflowId":"` + emulatorWorkflow + `","startedAt":"2026-11-27T01:00:00Z"}` + "\n" +
 		`{"key":"` + keys[3] + `","status":"failed","attempts":1,"error":{"code":"InternalError","message":"late"}}` + "\n"

@@ -203,10 +203,7 @@ func TestServerSideKill9DuringWait(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.json")
 	args := serverArgs(url, path, "--prefix", "k/")
 
-	cmd := childProcess(t, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, args...)
 	waitFor(t, func() bool { jobs := srv.Jobs(); return len(jobs) == 1 && jobs[0].Executions > 0 })
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
@@ -239,10 +236,7 @@ func TestServerSideStopThenCancel(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.json")
 	args := serverArgs(url, path, "--prefix", "c/")
 
-	cmd := childProcess(t, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, args...)
 	waitFor(t, func() bool { jobs := srv.Jobs(); return len(jobs) == 1 && jobs[0].Executions > 0 })
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 3 {

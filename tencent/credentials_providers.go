@@ -3,6 +3,7 @@ package tencent
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -331,7 +332,7 @@ func newOIDCProvider(cfg SourceConfig) (*oidcProvider, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("oidc: %s not set (TKE pod identity sets all four)", strings.Join(missing, ", "))
 	}
-	base := or(g(EnvSTSEndpoint), DefaultSTSEndpoint)
+	base := cmp.Or(g(EnvSTSEndpoint), DefaultSTSEndpoint)
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("oidc: %s %q: want an http:// or https:// URL", EnvSTSEndpoint, base)
@@ -446,7 +447,7 @@ type cvmProvider struct {
 const cvmCredentialsPath = "/latest/meta-data/cam/security-credentials/"
 
 func newCVMProvider(cfg SourceConfig) *cvmProvider {
-	p := &cvmProvider{base: strings.TrimRight(or(cfg.Getenv(EnvMetadataEndpoint), DefaultMetadataEndpoint), "/"), http: cfg.HTTPClient}
+	p := &cvmProvider{base: strings.TrimRight(cmp.Or(cfg.Getenv(EnvMetadataEndpoint), DefaultMetadataEndpoint), "/"), http: cfg.HTTPClient}
 	if p.http == nil {
 		// The metadata service is on the host: never through a proxy.
 		p.http = &http.Client{Timeout: metadataTimeout, Transport: &http.Transport{
@@ -562,11 +563,4 @@ func (p *cvmProvider) fetch(ctx context.Context, path string) ([]byte, int, erro
 		return nil, 0, fmt.Errorf("read answer: %w", err)
 	}
 	return b, resp.StatusCode, nil
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

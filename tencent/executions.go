@@ -64,15 +64,9 @@ func (c *Client) ListExecutions(ctx context.Context, q ExecutionQuery) (Executio
 	const op = "executions"
 	var b query
 	add := b.add
-	if q.WorkflowID != "" {
-		add("workflowId", q.WorkflowID)
-	}
-	if q.JobID != "" {
-		add("jobId", q.JobID)
-	}
-	if q.Name != "" {
-		add("name", q.Name)
-	}
+	b.addSet("workflowId", q.WorkflowID)
+	b.addSet("jobId", q.JobID)
+	b.addSet("name", q.Name)
 	if q.Ascending {
 		add("orderByTime", "Asc")
 	}
@@ -82,12 +76,8 @@ func (c *Client) ListExecutions(ctx context.Context, q ExecutionQuery) (Executio
 	if !q.End.IsZero() {
 		add("endCreationTime", q.End.Format(executionTimeLayout))
 	}
-	if q.States != "" {
-		add("states", q.States)
-	}
-	if q.NextToken != "" {
-		add("nextToken", q.NextToken)
-	}
+	b.addSet("states", q.States)
+	b.addSet("nextToken", q.NextToken)
 	size := q.Size
 	if size <= 0 {
 		size = 100

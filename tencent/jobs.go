@@ -243,27 +243,17 @@ func (c *Client) ListInventoryTriggerJobs(ctx context.Context, q JobQuery) (JobP
 	const op = "list jobs"
 	var b query
 	add := b.add
-	if q.JobID != "" {
-		add("jobId", q.JobID)
-	}
-	if q.Name != "" {
-		add("name", q.Name)
-	}
-	if q.NextToken != "" {
-		add("nextToken", q.NextToken)
-	}
+	b.addSet("jobId", q.JobID)
+	b.addSet("name", q.Name)
+	b.addSet("nextToken", q.NextToken)
 	size := q.Size
 	if size <= 0 || size > 100 {
 		size = 100
 	}
 	add("size", strconv.Itoa(size))
-	if q.States != "" {
-		add("states", q.States)
-	}
+	b.addSet("states", q.States)
 	add("type", "Workflow")
-	if q.WorkflowID != "" {
-		add("workflowId", q.WorkflowID)
-	}
+	b.addSet("workflowId", q.WorkflowID)
 	r, err := c.sendJob(ctx, op, http.MethodGet, "/inventorytriggerjob", string(b), nil)
 	if err != nil {
 		return JobPage{}, err

@@ -141,3 +141,10 @@ func (q *query) add(name, value string) {
 	*q = append(*q, '=')
 	*q = appendEncode(*q, value)
 }
+
+// addSet adds name=value when value is not empty.
+func (q *query) addSet(name, value string) {
+	if value != "" {
+		q.add(name, value)
+	}
+}

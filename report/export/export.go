@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wftrigger/wftrigger/internal/textlist"
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
 )
@@ -53,25 +54,15 @@ type Filter struct {
 // ParseFilter parses the comma-separated lists of --status and --execution.
 func ParseFilter(statusList, executionList string) (Filter, error) {
 	var f Filter
-	for _, s := range splitList(statusList) {
+	for _, s := range textlist.Split(statusList) {
 		s = strings.ToLower(s)
 		if !slices.Contains(statuses, s) {
 			return f, fmt.Errorf("status %q: want %s", s, strings.Join(statuses, ", "))
 		}
 		f.Statuses = append(f.Statuses, s)
 	}
-	f.Executions = splitList(executionList)
+	f.Executions = textlist.Split(executionList)
 	return f, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // uncertain reports whether the outcome of e is unknown: a failed entry
