@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/tencent"
 )
 
@@ -42,4 +43,28 @@ func openCredentials(ctx context.Context, source string, env environment, logger
 	}
 	logger.Info("credentials", attrs...)
 	return src, nil
+}
+
+// userAgent is the User-Agent of every request.
+func userAgent() string { return "wftrigger/" + version() }
+
+// reportClient is the client of a command that works on the report of an
+// earlier run (status, cancel): credentials from --credentials, and the CI
+// endpoint that the flags give, else the one the report recorded, else the
+// default host of the report's bucket and region.
+func reportClient(ctx context.Context, meta report.Meta, region, endpoint, credentials string, env environment, logger *slog.Logger) (*tencent.Client, tencent.CredentialSource, error) {
+	creds, err := openCredentials(ctx, credentials, env, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	region = or(region, meta.Region)
+	endpoint = or(endpoint, meta.CIEndpoint)
+	if endpoint == "" && region == "" {
+		return nil, nil, usageError("--region ap-guangzhou", "the report names no region: give --region or --ci-endpoint")
+	}
+	client, err := tencent.NewClient(tencent.Config{CIEndpoint: or(endpoint, tencent.CIEndpoint(meta.Bucket, region)), Source: creds, UserAgent: userAgent()})
+	if err != nil {
+		return nil, nil, usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
+	}
+	return client, creds, nil
 }

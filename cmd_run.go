@@ -315,7 +315,7 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 		CIEndpoint:  ciEndpoint,
 		COSEndpoint: cosEndpoint,
 		Source:      creds,
-		UserAgent:   "wftrigger/" + version(),
+		UserAgent:   userAgent(),
 	})
 	if err != nil {
 		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
@@ -502,7 +502,7 @@ func openSource(ctx context.Context, o runOptions, env environment, client *tenc
 		if bucket, _, ok := manifest.ParseCOSURL(o.manifest); ok && bucket != o.bucket && o.cosEndpoint == "" {
 			// An inventory is often delivered to another bucket of the
 			// same account and region.
-			if getter, err = tencent.NewClient(tencent.Config{COSEndpoint: tencent.COSEndpoint(bucket, o.region), Source: creds, UserAgent: "wftrigger/" + version()}); err != nil {
+			if getter, err = tencent.NewClient(tencent.Config{COSEndpoint: tencent.COSEndpoint(bucket, o.region), Source: creds, UserAgent: userAgent()}); err != nil {
 				return nil, err
 			}
 		}

@@ -294,24 +294,15 @@ func cancelCommand(ctx context.Context, args []string, env environment) error {
 	if err := checkCredentialsFlag(o.credentials); err != nil {
 		return err
 	}
-	path, region, endpoint := o.path, o.region, o.endpoint
+	path := o.path
 	h, err := report.ReadHeader(path)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run --server-side'"}
 	}
 	meta := h.Meta
-	creds, err := openCredentials(ctx, o.credentials, env, newLogger(env.stderr, "text"))
+	client, _, err := reportClient(ctx, meta, o.region, o.endpoint, o.credentials, env, newLogger(env.stderr, "text"))
 	if err != nil {
 		return err
-	}
-	region = or(region, meta.Region)
-	endpoint = or(endpoint, meta.CIEndpoint)
-	if endpoint == "" && region == "" {
-		return usageError("--region ap-guangzhou", "the report names no region: give --region or --ci-endpoint")
-	}
-	client, err := tencent.NewClient(tencent.Config{CIEndpoint: or(endpoint, tencent.CIEndpoint(meta.Bucket, region)), Source: creds, UserAgent: "wftrigger/" + version()})
-	if err != nil {
-		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
 	}
 	rep, err := report.Open(report.Options{Path: path, Meta: meta})
 	if err != nil {

@@ -88,23 +88,9 @@ func statusCommand(ctx context.Context, args []string, env environment) (err err
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run'"}
 	}
 	logger := newLogger(env.stderr, "text")
-	creds, err := openCredentials(ctx, o.credentials, env, logger)
+	client, creds, err := reportClient(ctx, meta, o.region, o.endpoint, o.credentials, env, logger)
 	if err != nil {
 		return err
-	}
-	region := or(o.region, meta.Region)
-	endpoint := or(o.endpoint, meta.CIEndpoint)
-	if endpoint == "" && region == "" {
-		return usageError("--region ap-guangzhou", "the report names no region: give --region or --ci-endpoint")
-	}
-	client, err := tencent.NewClient(tencent.Config{
-		CIEndpoint:  or(endpoint, tencent.CIEndpoint(meta.Bucket, region)),
-		COSEndpoint: or(meta.COSEndpoint, tencent.COSEndpoint(meta.Bucket, or(region, "ap-guangzhou"))),
-		Source:      creds,
-		UserAgent:   "wftrigger/" + version(),
-	})
-	if err != nil {
-		return usageError("--ci-endpoint https://media-1250000000.ci.ap-guangzhou.myqcloud.com", "%v", err)
 	}
 	cfg := runner.Config{Concurrency: o.concurrency, QPS: o.qps, Policy: runner.DefaultPolicy(), Redact: creds.Redact}
 	return lookUpExecutions(ctx, cfg, o.path, service{client}, o.wait, o.interval, env, logger)
