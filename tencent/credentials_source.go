@@ -205,14 +205,18 @@ func (r *Refresher) Redact(s string) string { return r.secrets.Redact(s) }
 
 // credentialsError is a failure to get credentials: the run cannot go on
 // (Fatal), unless it was a per-call timeout (Retryable). Its message has
-// every known secret redacted; errors.Is still sees the cause.
+// every known secret redacted. errors.Is still sees the cause (a timeout, a
+// cancellation), but the cause is not unwrapped: errors.As would hand out
+// its unredacted text.
 type credentialsError struct {
 	err   error // the redacted message
 	cause error
 }
 
 func (e *credentialsError) Error() string { return e.err.Error() }
-func (e *credentialsError) Unwrap() error { return e.cause }
+
+// Is reports whether the cause is target.
+func (e *credentialsError) Is(target error) bool { return errors.Is(e.cause, target) }
 
 // Class is Fatal (requests cannot be signed), or Retryable when the wait
 // ended with a per-call timeout.
