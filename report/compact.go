@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/index"
 )
 
 // badRecordError is a record that cannot be read.
@@ -85,13 +86,13 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			}
 			k := r.hashOf(&h)
 			r.mu.Lock()
-			v, ok := r.idx.get(k)
-			cur := seqOf(v)
+			v, ok := r.idx.Get(k)
+			cur := index.SeqOf(v)
 			if x, sup := r.superseded[k]; sup {
 				cur = x
 			}
 			r.mu.Unlock()
-			if !ok || s != cur || h.Status == Withdrawn || dropUnseen && h.Status == Invalid && !seenOf(v) {
+			if !ok || s != cur || h.Status == Withdrawn || dropUnseen && h.Status == Invalid && !index.SeenOf(v) {
 				return nil
 			}
 			if h.Status == Dispatched {

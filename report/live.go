@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/index"
 )
 
 // ScanLive calls fn with every entry of the report at path as it is now:
@@ -48,7 +49,7 @@ func ScanLive(path string, fn func(Entry) error) (Header, error) {
 }
 
 // The live index maps a key to its latest journal record: the record's
-// offset (33 bits), three flags, and h2 in the top 28 bits where index.get
+// offset (33 bits), three flags, and h2 in the top 28 bits where index.Get
 // expects it.
 const (
 	liveOffBits  = 33
@@ -64,7 +65,7 @@ type liveScan struct {
 	rep    *os.File // nil: no report yet
 	jf     *os.File // nil: no journal
 	jsize  int64
-	idx    *index
+	idx    *index.Index
 	hdr    Header
 	hasHdr bool
 	line   *bufio.Reader
@@ -120,21 +121,21 @@ func (s *liveScan) close() {
 		s.jf = nil
 	}
 	if s.idx != nil {
-		s.idx.free()
+		s.idx.Free()
 		s.idx = nil
 	}
 }
 
 // hash identifies the record h, with the run's workflow as the default.
-func (s *liveScan) hash(h *head) hkey {
+func (s *liveScan) hash(h *head) index.Key {
 	if h.Status == Invalid {
-		return s.idx.invalidHash(h.File, h.Line, h.Key)
+		return s.idx.InvalidHash(h.File, h.Line, h.Key)
 	}
 	wf := h.WorkflowID
 	if wf == "" {
 		wf = s.wf
 	}
-	return s.idx.keyHash(wf, h.Key)
+	return s.idx.KeyHash(wf, h.Key)
 }
 
 // readHeader reads the report's header (and the run's workflow), first.
@@ -159,7 +160,7 @@ func (s *liveScan) readHeader() error {
 
 // indexJournal indexes every key's latest record of the journal.
 func (s *liveScan) indexJournal() error {
-	s.idx = newIndex()
+	s.idx = index.New()
 	if err := s.readHeader(); err != nil {
 		return err
 	}
@@ -191,18 +192,18 @@ func (s *liveScan) indexJournal() error {
 			return &lineError{n, err}
 		}
 		k := s.hash(&h)
-		old, ok := s.idx.get(k)
+		old, ok := s.idx.Get(k)
 		if ok && old&liveSuccess != 0 && h.Status != Succeeded && !(h.HasHistory && h.Status == Dispatched) {
 			return nil // a success is final
 		}
-		v := k.h2<<h2Shift | uint64(off) | old&liveOverride
+		v := k.Packed(uint64(off) | old&liveOverride)
 		if h.Status == Succeeded {
 			v |= liveSuccess
 		}
 		if h.HasHistory && h.Status == Dispatched {
 			v |= liveOverride
 		}
-		s.idx.put(k, v)
+		s.idx.Put(k, v)
 		return nil
 	})
 	if err != nil {
@@ -226,11 +227,11 @@ func (s *liveScan) scanReport() error {
 			return err
 		}
 		k := s.hash(&h)
-		v, ok := s.idx.get(k)
+		v, ok := s.idx.Get(k)
 		if !ok {
 			return s.emit(raw)
 		}
-		s.idx.put(k, v|liveSeen)
+		s.idx.Put(k, v|liveSeen)
 		if h.Status == Succeeded && v&liveSuccess == 0 && v&liveOverride == 0 {
 			return s.emit(raw) // a success is final
 		}
@@ -263,7 +264,7 @@ func (s *liveScan) journalOnly() error {
 		if err != nil {
 			return &lineError{n, err}
 		}
-		v, ok := s.idx.get(s.hash(&h))
+		v, ok := s.idx.Get(s.hash(&h))
 		if !ok || v&liveSeen != 0 || int64(v&liveOffMask) != off {
 			return nil
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/index"
 )
 
 // Header is what a report says before its objects: the run that wrote it
@@ -87,22 +88,26 @@ type head struct {
 }
 
 // state is the index state of the record.
-func (h *head) state() state {
+func (h *head) state() index.State {
 	switch h.Status {
 	case Succeeded:
-		return stSucceeded
+		return index.Succeeded
 	case Invalid:
-		return stInvalid
+		return index.Invalid
 	case Dispatched:
-		return stDispatched
+		return index.Dispatched
 	case Withdrawn:
-		return stNone
+		return index.None
 	}
 	if h.Uncertain {
-		return stUncertain
+		return index.Uncertain
 	}
-	return stFailed
+	return index.Failed
 }
+
+// isUncertain says whether a key in state st is looked up before it is
+// triggered again.
+func isUncertain(st index.State) bool { return st == index.Uncertain || st == index.Dispatched }
 
 // errNotReport says that a file is not a report of ours.
 var errNotReport = errors.New("not a wftrigger report")

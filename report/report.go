@@ -55,6 +55,7 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/index"
 )
 
 // Options configure Open.
@@ -114,25 +115,28 @@ type Report struct {
 	journal  journalFile // O_RDWR|O_APPEND: the owner appends, compactions read
 
 	mu         sync.Mutex // guards the fields below
-	idx        *index
+	idx        *index.Index
 	nextSeq    uint64 // seq of the next record
 	goodOff    int64  // journal bytes written whole
 	dups       int
 	compacting bool
 	snapSeq    uint64
-	superseded map[hkey]uint64 // during a compaction: the seq a key had at its snapshot
+	superseded map[index.Key]uint64 // during a compaction: the seq a key had at its snapshot
 	loaded     [3]int
 	syncErr    error
 	final      *Summary
 	emitted    int // entries the last compaction wrote (for tests)
 	job        *Job
+	// dispatchedAt holds, for keys loaded as uncertain only, when the first
+	// uncertain call was sent.
+	dispatchedAt map[index.Key]time.Time
 	// hist holds the history a key's next record carries: the earlier
 	// instances of the entries that have one, and of the succeeded entries
 	// whose execution Failed (with RetryFailedExecutions).
-	hist     map[hkey][]Instance
-	again    map[hkey]bool // succeeded entries whose execution Failed
+	hist     map[index.Key][]Instance
+	again    map[index.Key]bool // succeeded entries whose execution Failed
 	nAgain   int
-	admitted map[hkey]bool // of again: admitted in this run, to trigger again
+	admitted map[index.Key]bool // of again: admitted in this run, to trigger again
 
 	reqs      chan *request
 	quit      chan struct{}
@@ -214,15 +218,16 @@ func openLocked(opts Options, now func() time.Time, h *held) (r *Report, err err
 	meta.Version = 1
 	meta.FinishedAt = time.Time{}
 	r = &Report{
-		path:        opts.Path,
-		journalPath: opts.Path + ".journal",
-		meta:        meta,
-		readOnly:    opts.ReadOnly,
-		retryExec:   opts.RetryFailedExecutions,
-		now:         now,
-		wrap:        opts.journalFile,
-		held:        h,
-		idx:         newIndex(),
+		path:         opts.Path,
+		journalPath:  opts.Path + ".journal",
+		meta:         meta,
+		readOnly:     opts.ReadOnly,
+		retryExec:    opts.RetryFailedExecutions,
+		now:          now,
+		wrap:         opts.journalFile,
+		held:         h,
+		idx:          index.New(),
+		dispatchedAt: make(map[index.Key]time.Time),
 	}
 	r.pool.New = func() any { return &request{done: make(chan error, 1)} }
 	rep := r
@@ -242,9 +247,9 @@ func openLocked(opts Options, now func() time.Time, h *held) (r *Report, err err
 		return nil, err
 	}
 	r.loaded = [3]int{
-		r.idx.counts[stSucceeded] - r.nAgain,
-		r.idx.counts[stFailed] + r.nAgain,
-		r.idx.counts[stUncertain] + r.idx.counts[stDispatched],
+		r.idx.Count(index.Succeeded) - r.nAgain,
+		r.idx.Count(index.Failed) + r.nAgain,
+		r.idx.Count(index.Uncertain) + r.idx.Count(index.Dispatched),
 	}
 	if opts.ReadOnly {
 		return r, nil
@@ -468,12 +473,12 @@ func (r *Report) loadRaw(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if r.nextSeq > maxSeq {
+	if r.nextSeq > index.MaxSeq {
 		return errTooMany
 	}
 	k := r.hashOf(&h)
 	st := h.state()
-	_, _, applied := r.idx.apply(k, st, r.nextSeq, false, h.HasHistory)
+	_, _, applied := r.idx.Apply(k, st, r.nextSeq, false, h.HasHistory)
 	r.nextSeq++
 	if !applied {
 		return nil // a later record does not undo a success
@@ -487,12 +492,12 @@ func (r *Report) loadRaw(raw []byte) error {
 			t = *h.DispatchedAt
 		}
 		// Keep when the first uncertain call was sent.
-		if old, ok := r.idx.dispatchedAt[k]; ok && !old.IsZero() && (t.IsZero() || old.Before(t)) {
+		if old, ok := r.dispatchedAt[k]; ok && !old.IsZero() && (t.IsZero() || old.Before(t)) {
 			t = old
 		}
-		r.idx.dispatchedAt[k] = t
-	} else if len(r.idx.dispatchedAt) > 0 {
-		delete(r.idx.dispatchedAt, k)
+		r.dispatchedAt[k] = t
+	} else if len(r.dispatchedAt) > 0 {
+		delete(r.dispatchedAt, k)
 	}
 	return nil
 }
@@ -500,7 +505,7 @@ func (r *Report) loadRaw(raw []byte) error {
 // loadHistory keeps what the next record of k must carry in its history:
 // the entry's own history, and the entry itself when it succeeded with a
 // Failed execution and RetryFailedExecutions asks to trigger it again.
-func (r *Report) loadHistory(k hkey, h *head, raw []byte) error {
+func (r *Report) loadHistory(k index.Key, h *head, raw []byte) error {
 	candidate := r.retryExec && h.Status == Succeeded && h.ExecState == ExecutionFailed
 	if r.again[k] {
 		delete(r.again, k)
@@ -520,24 +525,24 @@ func (r *Report) loadHistory(k hkey, h *head, raw []byte) error {
 	if candidate {
 		hist = append(hist, Instance{InstanceID: e.InstanceID, RequestID: e.RequestID, Execution: e.Execution})
 		if r.again == nil {
-			r.again = make(map[hkey]bool)
+			r.again = make(map[index.Key]bool)
 		}
 		r.again[k] = true
 		r.nAgain++
 	}
 	if r.hist == nil {
-		r.hist = make(map[hkey][]Instance)
+		r.hist = make(map[index.Key][]Instance)
 	}
 	r.hist[k] = hist
 	return nil
 }
 
 // hashOf identifies the record h.
-func (r *Report) hashOf(h *head) hkey {
+func (r *Report) hashOf(h *head) index.Key {
 	if h.Status == Invalid {
-		return r.idx.invalidHash(h.File, h.Line, h.Key)
+		return r.idx.InvalidHash(h.File, h.Line, h.Key)
 	}
-	return r.idx.keyHash(r.workflow(h.WorkflowID), h.Key)
+	return r.idx.KeyHash(r.workflow(h.WorkflowID), h.Key)
 }
 
 // workflow is the workflow of an entry: its own or the run's.
@@ -629,43 +634,47 @@ func (r *Report) Summary() Summary {
 	if r.final != nil {
 		return *r.final
 	}
-	s := r.idx.summary(false)
+	s := summaryOf(r.idx.Counts(false))
 	s.Duplicates = r.dups
 	return s
+}
+
+// summaryOf is the summary of the entries the index counts.
+func summaryOf(c index.Counts) Summary {
+	return Summary{Total: c.Total, Succeeded: c.Succeeded, Failed: c.Failed, Invalid: c.Invalid}
 }
 
 // Admit says what earlier runs, and this one, know of key for workflowID
 // ("" is the run's workflow), and marks it seen in this run. A key seen
 // before in this run is a Duplicate: Admit counts it in the summary.
 func (r *Report) Admit(workflowID, key string) Prior {
-	k := r.idx.keyHash(r.workflow(workflowID), key)
+	k := r.idx.KeyHash(r.workflow(workflowID), key)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	v, ok := r.idx.get(k)
+	v, ok := r.idx.Get(k)
 	if !ok {
-		r.idx.put(k, pack(k, stNone, noSeq, true))
-		r.idx.counts[stNone]++
+		r.idx.AddNew(k)
 		return Prior{State: New}
 	}
-	if seenOf(v) {
+	if index.SeenOf(v) {
 		r.dups++
 		return Prior{State: Duplicate}
 	}
-	r.idx.put(k, withSeen(v))
-	switch stateOf(v) {
-	case stSucceeded:
+	r.idx.Put(k, index.WithSeen(v))
+	switch index.StateOf(v) {
+	case index.Succeeded:
 		if r.again[k] {
 			if r.admitted == nil {
-				r.admitted = make(map[hkey]bool)
+				r.admitted = make(map[index.Key]bool)
 			}
 			r.admitted[k] = true
 			return Prior{State: Retry}
 		}
 		return Prior{State: Done}
-	case stFailed:
+	case index.Failed:
 		return Prior{State: Retry}
-	case stUncertain, stDispatched:
-		return Prior{State: Uncertain, DispatchedAt: r.idx.dispatchedAt[k]}
+	case index.Uncertain, index.Dispatched:
+		return Prior{State: Uncertain, DispatchedAt: r.dispatchedAt[k]}
 	}
 	return Prior{State: New}
 }
@@ -747,7 +756,7 @@ func (r *Report) stop() {
 // closeFiles closes every file, frees the index and releases the lock.
 func (r *Report) closeFiles() {
 	r.mu.Lock()
-	r.idx.free()
+	r.idx.Free()
 	r.mu.Unlock()
 	if r.journal != nil {
 		r.journal.Close()
