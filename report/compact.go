@@ -14,6 +14,7 @@ import (
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
 	"github.com/wftrigger/wftrigger/report/internal/index"
+	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
 
 // badRecordError is a record that cannot be read.
@@ -68,7 +69,7 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 		emitted int
 		scratch []byte
 	)
-	err := writeAtomic(r.path, r.held, func(w *bufio.Writer) error {
+	err := logstore.WriteAtomic(r.path, r.held.beforeRename, func(w *bufio.Writer) error {
 		writeHeader(w, &hdr)
 		ow := &objectWriter{w: w}
 		emit := func(raw []byte) error {
@@ -116,13 +117,13 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			}
 		}
 		if r.journal != nil {
-			_, err := readJournal(io.NewSectionReader(r.journal, 0, snap.end),
-				func(journalHeader) error { return nil },
-				func(n int, line []byte) error {
+			_, err := logstore.ReadJournal(io.NewSectionReader(r.journal, 0, snap.end),
+				func(logstore.JournalHeader) error { return nil },
+				func(n int, _ int64, line []byte) error {
 					err := emit(line)
 					var bad *badRecordError
 					if errors.As(err, &bad) {
-						return &lineError{n, bad.err}
+						return &logstore.LineError{Line: n, Err: bad.err}
 					}
 					return err
 				})
@@ -214,54 +215,6 @@ func (o *objectWriter) close() error {
 	return err
 }
 
-// writeAtomic writes the file at path with fn through a temporary file that
-// is fsynced and renamed over path: readers see the old file or the new
-// one, whole. The new file is locked by h (if not nil) before it is
-// renamed into place (see held.adopt).
-func writeAtomic(path string, h *held, fn func(w *bufio.Writer) error) error {
-	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	w := bufio.NewWriterSize(f, 256<<10)
-	err = fn(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if err == nil && h != nil {
-		if err = h.adopt(f); err == nil {
-			f = nil // h closes it
-		}
-	}
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err == nil {
-		// A hard link made meanwhile: replacing the file would leave it a
-		// stale copy (see hardLinkError). The journal keeps the progress.
-		if old, serr := os.Open(path); serr == nil {
-			if n := links(old); n > 1 {
-				err = hardLinkError(path, n)
-			}
-			old.Close()
-		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	return syncDir(path)
-}
-
 // errStop ends a read early.
 var errStop = errors.New("stop")
 
@@ -293,7 +246,7 @@ func Rewrite(path string, fn func(*Entry) error) error {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
 	defer f.Close()
-	return writeAtomic(path, h, func(w *bufio.Writer) error {
+	return logstore.WriteAtomic(path, h.beforeRename, func(w *bufio.Writer) error {
 		var (
 			ow  *objectWriter
 			buf []byte
@@ -343,15 +296,15 @@ func fold(path string, h *held) error {
 		if err != nil {
 			return fmt.Errorf("journal %s.journal: %w", path, err)
 		}
-		_, err = readJournal(jf, func(h journalHeader) error {
+		_, err = logstore.ReadJournal(jf, func(h logstore.JournalHeader) error {
 			meta = Meta{Bucket: h.Bucket, WorkflowID: h.WorkflowID, StartedAt: h.StartedAt}
 			return errStop
 		}, nil)
 		jf.Close()
 		if err != nil && !errors.Is(err, errStop) {
-			var le *lineError
+			var le *logstore.LineError
 			if errors.As(err, &le) {
-				return &CorruptError{Path: path + ".journal", Line: le.line, Reason: le.err.Error()}
+				return &CorruptError{Path: path + ".journal", Line: le.Line, Reason: le.Err.Error()}
 			}
 			return fmt.Errorf("journal %s.journal: %w", path, err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
 	"github.com/wftrigger/wftrigger/report/internal/index"
+	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
 
 // ScanLive calls fn with every entry of the report at path as it is now:
@@ -170,14 +171,14 @@ func (s *liveScan) indexJournal() error {
 	if s.jsize > liveOffMask {
 		return fmt.Errorf("journal %s.journal: %d bytes, too large to be read live", s.path, s.jsize)
 	}
-	onHeader := func(jh journalHeader) error {
+	onHeader := func(jh logstore.JournalHeader) error {
 		if !s.hasHdr {
 			s.hdr = Header{Meta: Meta{Version: 1, Bucket: jh.Bucket, WorkflowID: jh.WorkflowID, StartedAt: jh.StartedAt}}
 			s.wf = jh.WorkflowID
 		}
 		return nil
 	}
-	_, err := readJournalAt(io.NewSectionReader(s.jf, 0, s.jsize), onHeader, func(n int, off int64, line []byte) error {
+	_, err := logstore.ReadJournal(io.NewSectionReader(s.jf, 0, s.jsize), onHeader, func(n int, off int64, line []byte) error {
 		if j, ok, err := jobLine(line); ok {
 			if err == nil {
 				s.hdr.Job = &j
@@ -185,11 +186,11 @@ func (s *liveScan) indexJournal() error {
 			return err
 		}
 		if !json.Valid(line) {
-			return &lineError{n, jsontext.InvalidJSON(line)}
+			return &logstore.LineError{Line: n, Err: jsontext.InvalidJSON(line)}
 		}
 		h, err := parseHead(line)
 		if err != nil {
-			return &lineError{n, err}
+			return &logstore.LineError{Line: n, Err: err}
 		}
 		k := s.hash(&h)
 		old, ok := s.idx.Get(k)
@@ -207,9 +208,9 @@ func (s *liveScan) indexJournal() error {
 		return nil
 	})
 	if err != nil {
-		var le *lineError
+		var le *logstore.LineError
 		if errors.As(err, &le) {
-			return &CorruptError{Path: s.path + ".journal", Line: le.line, Reason: le.err.Error()}
+			return &CorruptError{Path: s.path + ".journal", Line: le.Line, Reason: le.Err.Error()}
 		}
 		return fmt.Errorf("journal %s.journal: %w", s.path, err)
 	}
@@ -256,13 +257,13 @@ func (s *liveScan) journalOnly() error {
 	if s.jf == nil {
 		return nil
 	}
-	_, err := readJournalAt(io.NewSectionReader(s.jf, 0, s.jsize), func(journalHeader) error { return nil }, func(n int, off int64, line []byte) error {
+	_, err := logstore.ReadJournal(io.NewSectionReader(s.jf, 0, s.jsize), func(logstore.JournalHeader) error { return nil }, func(n int, off int64, line []byte) error {
 		if _, ok, _ := jobLine(line); ok {
 			return nil
 		}
 		h, err := parseHead(line)
 		if err != nil {
-			return &lineError{n, err}
+			return &logstore.LineError{Line: n, Err: err}
 		}
 		v, ok := s.idx.Get(s.hash(&h))
 		if !ok || v&liveSeen != 0 || int64(v&liveOffMask) != off {

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,14 +62,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// journalHeader is the first line of a journal.
-type journalHeader struct {
-	Journal    int       `json:"journal"`
-	Bucket     string    `json:"bucket"`
-	WorkflowID string    `json:"workflowId,omitempty"`
-	StartedAt  time.Time `json:"startedAt"`
 }
 
 // head is what resume needs of a record: the fields that identify it and
@@ -265,110 +256,5 @@ func readObjects(v *jsontext.Reader, c byte, fn func(raw []byte) error) error {
 		if err := fn(raw); err != nil {
 			return fmt.Errorf("object %d: %w", n, err)
 		}
-	}
-}
-
-// lineError is an error of one journal line.
-type lineError struct {
-	line int
-	err  error
-}
-
-func (e *lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
-func (e *lineError) Unwrap() error { return e.err }
-
-// journalRead is what readJournal found.
-type journalRead struct {
-	good    int64 // the offset just after the last line used
-	records int   // record lines used
-	torn    int   // the line number of a torn last line; 0 if none
-}
-
-// errEmptyJournal says that a journal holds nothing, not even its header.
-var errEmptyJournal = errors.New("the journal is empty (or white space only); wftrigger creates a journal holding its header line, so the records it held are lost")
-
-// readJournal reads a journal: its header line, given to hdr, then every
-// record line, given to fn with its 1-based line number. A journal that is
-// empty (or white space) is a *lineError (errEmptyJournal). A last record line that is torn (no
-// newline, or not JSON: the writer was stopped mid-write) is left out and
-// counted in torn. Anything else that cannot be read is an error: a
-// *lineError for a line (the header included) that is not what it should
-// be, with lines after it. The slice given to fn is reused after fn
-// returns.
-func readJournal(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int, line []byte) error) (journalRead, error) {
-	return readJournalAt(r, hdr, func(lineNo int, _ int64, line []byte) error { return fn(lineNo, line) })
-}
-
-// readJournalAt is readJournal giving fn the offset of each line too.
-func readJournalAt(r io.Reader, hdr func(journalHeader) error, fn func(lineNo int, off int64, line []byte) error) (journalRead, error) {
-	br := bufio.NewReaderSize(r, 256<<10)
-	var (
-		res     journalRead
-		lineNo  int
-		long    []byte
-		started bool
-	)
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			long = append(long[:0], line...)
-			for err == bufio.ErrBufferFull {
-				line, err = br.ReadSlice('\n')
-				long = append(long, line...)
-			}
-			line = long
-		}
-		if err == io.EOF {
-			if len(bytes.TrimSpace(line)) == 0 {
-				if !started {
-					// A journal is created holding its header (see
-					// createJournal): an empty one lost its records.
-					return res, &lineError{1, errEmptyJournal}
-				}
-				return res, nil
-			}
-			// A last line without its newline: torn.
-			if !started {
-				return res, &lineError{lineNo + 1, errors.New("the journal's header line is cut short: the records after it, if there were any, are lost")}
-			}
-			res.torn = lineNo + 1
-			return res, nil
-		}
-		if err != nil {
-			return res, err
-		}
-		lineNo++
-		body := bytes.TrimSpace(line)
-		if len(body) > 0 {
-			var ferr error
-			if !started {
-				var jh journalHeader
-				if ferr = json.Unmarshal(body, &jh); ferr == nil && jh.Journal != 1 {
-					ferr = errors.New("not a journal header")
-				}
-				if ferr != nil {
-					ferr = &lineError{lineNo, ferr}
-				} else {
-					started = true
-					ferr = hdr(jh)
-				}
-			} else {
-				ferr = fn(lineNo, res.good, body)
-				if ferr == nil {
-					res.records++
-				}
-			}
-			if ferr != nil {
-				var le *lineError
-				if errors.As(ferr, &le) && started {
-					if rest, perr := br.Peek(1); perr == io.EOF && len(rest) == 0 {
-						res.torn = lineNo
-						return res, nil // a torn last line
-					}
-				}
-				return res, ferr
-			}
-		}
-		res.good += int64(len(line))
 	}
 }

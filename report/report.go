@@ -56,6 +56,7 @@ import (
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
 	"github.com/wftrigger/wftrigger/report/internal/index"
+	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
 
 // Options configure Open.
@@ -72,19 +73,7 @@ type Options struct {
 	RetryFailedExecutions bool
 
 	// journalFile, for tests, wraps the journal this run writes.
-	journalFile func(*os.File) journalFile
-}
-
-// journalFile is what the report needs of the journal it writes: appends,
-// fsync, and reads by compactions. Tests put a file behind it that keeps
-// only what was synced, as a power loss does.
-type journalFile interface {
-	io.ReaderAt
-	io.Writer
-	Sync() error
-	Truncate(size int64) error
-	Stat() (fs.FileInfo, error)
-	Close() error
+	journalFile func(*os.File) logstore.File
 }
 
 // ErrClosed is returned by Record and Compact after Close.
@@ -104,7 +93,7 @@ type Report struct {
 	readOnly    bool
 	retryExec   bool
 	now         func() time.Time
-	wrap        func(*os.File) journalFile
+	wrap        func(*os.File) logstore.File
 	setAside    []string
 	warnings    []string
 
@@ -112,7 +101,7 @@ type Report struct {
 	borrowed bool     // held is the caller's: closeFiles does not release it
 	orig     *os.File // the report as it was at Open, read again by every compaction
 	origSize int64
-	journal  journalFile // O_RDWR|O_APPEND: the owner appends, compactions read
+	journal  logstore.File // O_RDWR|O_APPEND: the owner appends, compactions read
 
 	mu         sync.Mutex // guards the fields below
 	idx        *index.Index
@@ -290,7 +279,7 @@ func (r *Report) putAside() error {
 		if mv[0] == r.journalPath && r.held != nil {
 			// The lock is on the journal's path: lock the new journal.
 			hdr := journalHeaderLine(r.meta)
-			created, err := createJournal(r.journalPath, hdr)
+			created, err := logstore.CreateJournal(r.journalPath, hdr)
 			if err != nil {
 				return fmt.Errorf("journal %s: %w", r.journalPath, err)
 			}
@@ -309,7 +298,7 @@ func (r *Report) putAside() error {
 		}
 	}
 	if len(r.setAside) > 0 {
-		return syncDir(r.path)
+		return logstore.SyncDir(r.path)
 	}
 	return nil
 }
@@ -377,7 +366,7 @@ func (r *Report) load() error {
 }
 
 // wrapJournal puts the test's journal file around f, if any.
-func (r *Report) wrapJournal(f *os.File) journalFile {
+func (r *Report) wrapJournal(f *os.File) logstore.File {
 	if r.wrap != nil {
 		return r.wrap(f)
 	}
@@ -418,8 +407,8 @@ func lineAt(f io.ReaderAt, off int64) int {
 // loadJournal reads the journal f into the index; it returns the length of
 // its whole lines.
 func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
-	check := func(h journalHeader) error { return r.checkMeta(r.journalPath, h.Bucket, h.WorkflowID) }
-	load := func(n int, line []byte) error {
+	check := func(h logstore.JournalHeader) error { return r.checkMeta(r.journalPath, h.Bucket, h.WorkflowID) }
+	load := func(n int, _ int64, line []byte) error {
 		if j, ok, err := jobLine(line); ok {
 			if err == nil {
 				r.job = &j
@@ -428,26 +417,26 @@ func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
 		}
 		err := r.loadRaw(line)
 		if err != nil && err != errTooMany {
-			return &lineError{n, err}
+			return &logstore.LineError{Line: n, Err: err}
 		}
 		return err
 	}
-	res, err := readJournal(io.NewSectionReader(f, 0, 1<<62), check, load)
+	res, err := logstore.ReadJournal(io.NewSectionReader(f, 0, 1<<62), check, load)
 	if err != nil {
 		var me *MismatchError
 		if errors.As(err, &me) {
 			return 0, err
 		}
-		var le *lineError
+		var le *logstore.LineError
 		if errors.As(err, &le) {
-			return 0, &CorruptError{Path: r.journalPath, Line: le.line, Reason: le.err.Error()}
+			return 0, &CorruptError{Path: r.journalPath, Line: le.Line, Reason: le.Err.Error()}
 		}
 		return 0, fmt.Errorf("journal %s: %w", r.journalPath, err)
 	}
-	if res.torn > 0 {
-		r.warnings = append(r.warnings, fmt.Sprintf("journal %s: line %d was cut short by a crash (a torn last line): kept the %d records before it", r.journalPath, res.torn, res.records))
+	if res.Torn > 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("journal %s: line %d was cut short by a crash (a torn last line): kept the %d records before it", r.journalPath, res.Torn, res.Records))
 	}
-	return res.good, nil
+	return res.Good, nil
 }
 
 // checkMeta refuses a file written for another bucket or workflow.
@@ -574,32 +563,17 @@ func (r *Report) openJournal() error {
 	if r.goodOff == 0 && r.held != nil && r.held.created {
 		r.goodOff = r.held.hdrLen // its header, written by acquire or putAside
 	}
-	st, err := r.journal.Stat()
+	good, err := logstore.PrepareJournal(r.journal, r.journalPath, r.goodOff, journalHeaderLine(r.meta))
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", r.journalPath, err)
+		return err
 	}
-	if st.Size() != r.goodOff {
-		if err := r.journal.Truncate(r.goodOff); err != nil {
-			return fmt.Errorf("journal %s: cut torn line: %w", r.journalPath, err)
-		}
-	}
-	if r.goodOff == 0 {
-		b := journalHeaderLine(r.meta)
-		if _, err := r.journal.Write(b); err != nil {
-			return fmt.Errorf("journal %s: %w", r.journalPath, err)
-		}
-		r.goodOff = int64(len(b))
-	}
-	if err := r.journal.Sync(); err != nil {
-		return fmt.Errorf("journal %s: %w", r.journalPath, err)
-	}
-	return syncDir(r.path)
+	r.goodOff = good
+	return logstore.SyncDir(r.path)
 }
 
 // journalHeaderLine is the first line of the journal of a run of meta.
 func journalHeaderLine(meta Meta) []byte {
-	b, _ := json.Marshal(journalHeader{Journal: 1, Bucket: meta.Bucket, WorkflowID: meta.WorkflowID, StartedAt: meta.StartedAt})
-	return append(b, '\n')
+	return logstore.JournalHeaderLine(meta.Bucket, meta.WorkflowID, meta.StartedAt)
 }
 
 // SetAside returns the names an existing report and journal were renamed to
@@ -722,7 +696,7 @@ func (r *Report) Close(finished time.Time, sourceComplete bool) error {
 		}
 		if err := os.Remove(r.journalPath); err != nil {
 			errs = append(errs, fmt.Errorf("journal %s: %w", r.journalPath, err))
-		} else if err := syncDir(r.path); err != nil {
+		} else if err := logstore.SyncDir(r.path); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -769,18 +743,4 @@ func (r *Report) closeFiles() {
 	if r.held != nil && !r.borrowed {
 		r.held.release()
 	}
-}
-
-// syncDir fsyncs the directory of path, so that a rename or removal in it
-// survives a power loss.
-func syncDir(path string) error {
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("sync directory of %s: %w", path, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory of %s: %w", path, err)
-	}
-	return nil
 }
