@@ -2,17 +2,15 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"time"
 
-	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/document"
 	"github.com/wftrigger/wftrigger/report/internal/index"
 	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
@@ -70,8 +68,7 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 		scratch []byte
 	)
 	err := logstore.WriteAtomic(r.path, r.held.beforeRename, func(w *bufio.Writer) error {
-		writeHeader(w, &hdr)
-		ow := &objectWriter{w: w}
+		ow := document.NewWriter(w, &hdr)
 		emit := func(raw []byte) error {
 			if _, ok, _ := jobLine(raw); ok {
 				return nil // in the header
@@ -108,10 +105,10 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 				raw = scratch
 			}
 			emitted++
-			return ow.write(raw)
+			return ow.Object(raw)
 		}
 		if r.orig != nil && r.origSize > 0 {
-			_, err := readReport(io.NewSectionReader(r.orig, 0, r.origSize), nil, emit)
+			_, err := document.Read(io.NewSectionReader(r.orig, 0, r.origSize), nil, emit)
 			if err != nil {
 				return fmt.Errorf("report %s (as it was at the start of the run): %w", r.path, err)
 			}
@@ -131,87 +128,11 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 				return fmt.Errorf("journal %s: %w", r.journalPath, err)
 			}
 		}
-		return ow.close()
+		return ow.Close()
 	})
 	r.mu.Lock()
 	r.emitted = emitted
 	r.mu.Unlock()
-	return err
-}
-
-// writeHeader writes the report's fields up to the opening of "objects".
-func writeHeader(w *bufio.Writer, h *Header) {
-	b := make([]byte, 0, 512)
-	b = append(b, "{\n  \"version\": "...)
-	b = strconv.AppendInt(b, int64(h.Version), 10)
-	b = append(b, ",\n  \"bucket\": "...)
-	b = jsontext.AppendString(b, h.Bucket)
-	if h.Region != "" {
-		b = append(b, ",\n  \"region\": "...)
-		b = jsontext.AppendString(b, h.Region)
-	}
-	if h.WorkflowID != "" {
-		b = append(b, ",\n  \"workflowId\": "...)
-		b = jsontext.AppendString(b, h.WorkflowID)
-	}
-	b = append(b, ",\n  \"source\": "...)
-	b = jsontext.AppendString(b, h.Source)
-	b = append(b, ",\n  \"startedAt\": "...)
-	b = jsontext.AppendTime(b, h.StartedAt)
-	if !h.FinishedAt.IsZero() {
-		b = append(b, ",\n  \"finishedAt\": "...)
-		b = jsontext.AppendTime(b, h.FinishedAt)
-	}
-	if h.CIEndpoint != "" {
-		b = append(b, ",\n  \"ciEndpoint\": "...)
-		b = jsontext.AppendString(b, h.CIEndpoint)
-	}
-	if h.COSEndpoint != "" {
-		b = append(b, ",\n  \"cosEndpoint\": "...)
-		b = jsontext.AppendString(b, h.COSEndpoint)
-	}
-	if h.Job != nil {
-		b = append(b, ",\n  \"job\": "...)
-		b = appendJob(b, h.Job)
-	}
-	s := &h.Summary
-	b = fmt.Appendf(b, ",\n  \"summary\": {\"total\": %d, \"succeeded\": %d, \"failed\": %d, \"invalid\": %d, \"duplicates\": %d, \"complete\": %t}",
-		s.Total, s.Succeeded, s.Failed, s.Invalid, s.Duplicates, s.Complete)
-	b = append(b, ",\n  \"objects\": ["...)
-	w.Write(b)
-}
-
-// objectWriter writes the objects of a report, one a line.
-type objectWriter struct {
-	w       *bufio.Writer
-	n       int
-	compact bytes.Buffer
-}
-
-func (o *objectWriter) write(raw []byte) error {
-	if o.n == 0 {
-		o.w.WriteString("\n    ")
-	} else {
-		o.w.WriteString(",\n    ")
-	}
-	o.n++
-	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
-		o.compact.Reset()
-		if err := json.Compact(&o.compact, raw); err != nil {
-			return err
-		}
-		raw = o.compact.Bytes()
-	}
-	_, err := o.w.Write(raw)
-	return err
-}
-
-func (o *objectWriter) close() error {
-	if o.n == 0 {
-		_, err := o.w.WriteString("]\n}\n")
-		return err
-	}
-	_, err := o.w.WriteString("\n  ]\n}\n")
 	return err
 }
 
@@ -248,15 +169,14 @@ func Rewrite(path string, fn func(*Entry) error) error {
 	defer f.Close()
 	return logstore.WriteAtomic(path, h.beforeRename, func(w *bufio.Writer) error {
 		var (
-			ow  *objectWriter
+			ow  *document.Writer
 			buf []byte
 		)
 		onHeader := func(h Header) error {
-			writeHeader(w, &h)
-			ow = &objectWriter{w: w}
+			ow = document.NewWriter(w, &h)
 			return nil
 		}
-		_, err := readReport(f, onHeader, func(raw []byte) error {
+		_, err := document.Read(f, onHeader, func(raw []byte) error {
 			var e Entry
 			if err := json.Unmarshal(raw, &e); err != nil {
 				return err
@@ -265,12 +185,12 @@ func Rewrite(path string, fn func(*Entry) error) error {
 				return err
 			}
 			buf = appendEntry(buf[:0], &e)
-			return ow.write(buf)
+			return ow.Object(buf)
 		})
 		if err != nil {
 			return reportError(path, f, err)
 		}
-		return ow.close()
+		return ow.Close()
 	})
 }
 
@@ -281,7 +201,7 @@ func fold(path string, h *held) error {
 	f, err := os.Open(path)
 	switch {
 	case err == nil:
-		_, err = readReport(f, func(h Header) error {
+		_, err = document.Read(f, func(h Header) error {
 			meta = h.Meta
 			return errStop
 		}, nil)
@@ -332,7 +252,7 @@ func Scan(path string, fn func(Entry) error) (Header, error) {
 		return Header{}, fmt.Errorf("report %s: %w", path, err)
 	}
 	defer f.Close()
-	h, err := readReport(f, nil, func(raw []byte) error {
+	h, err := document.Read(f, nil, func(raw []byte) error {
 		var e Entry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return err
@@ -343,9 +263,9 @@ func Scan(path string, fn func(Entry) error) (Header, error) {
 		return fn(e)
 	})
 	if err != nil {
-		var oe *offsetError
+		var oe *document.OffsetError
 		if errors.As(err, &oe) {
-			err = oe.err
+			err = oe.Err
 		}
 		return h, fmt.Errorf("report %s: %w", path, err)
 	}

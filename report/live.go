@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/document"
 	"github.com/wftrigger/wftrigger/report/internal/index"
 	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
@@ -144,7 +145,7 @@ func (s *liveScan) readHeader() error {
 	if s.rep == nil {
 		return nil
 	}
-	_, err := readReport(io.NewSectionReader(s.rep, 0, 1<<62), func(h Header) error {
+	_, err := document.Read(io.NewSectionReader(s.rep, 0, 1<<62), func(h Header) error {
 		s.hdr, s.hasHdr = h, true
 		return errStop
 	}, nil)
@@ -222,7 +223,7 @@ func (s *liveScan) scanReport() error {
 	if s.rep == nil {
 		return nil
 	}
-	_, err := readReport(io.NewSectionReader(s.rep, 0, 1<<62), nil, func(raw []byte) error {
+	_, err := document.Read(io.NewSectionReader(s.rep, 0, 1<<62), nil, func(raw []byte) error {
 		h, err := parseHead(raw)
 		if err != nil {
 			return err

@@ -55,6 +55,7 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/document"
 	"github.com/wftrigger/wftrigger/report/internal/index"
 	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
@@ -335,7 +336,7 @@ func (r *Report) load() error {
 			}
 			return r.checkMeta(r.path, h.Bucket, h.WorkflowID)
 		}
-		if _, err := readReport(io.NewSectionReader(f, 0, r.origSize), check, r.loadRaw); err != nil {
+		if _, err := document.Read(io.NewSectionReader(f, 0, r.origSize), check, r.loadRaw); err != nil {
 			return reportError(r.path, f, err)
 		}
 	}
@@ -373,7 +374,7 @@ func (r *Report) wrapJournal(f *os.File) logstore.File {
 	return f
 }
 
-// reportError turns an error of readReport on the report f at path into a
+// reportError turns an error of document.Read on the report f at path into a
 // *CorruptError naming the line (a *MismatchError is returned as it is).
 func reportError(path string, f io.ReaderAt, err error) error {
 	var me *MismatchError
@@ -381,10 +382,10 @@ func reportError(path string, f io.ReaderAt, err error) error {
 		return err
 	}
 	ce := &CorruptError{Path: path, Reason: err.Error()}
-	var oe *offsetError
+	var oe *document.OffsetError
 	if errors.As(err, &oe) {
-		ce.Reason = oe.err.Error()
-		ce.Line = lineAt(f, oe.off)
+		ce.Reason = oe.Err.Error()
+		ce.Line = lineAt(f, oe.Off)
 	}
 	return ce
 }

@@ -1,4 +1,4 @@
-package report
+package document
 
 import (
 	"bufio"
@@ -6,51 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"time"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
-	"github.com/wftrigger/wftrigger/report/internal/index"
 )
 
-// Header is what a report says before its objects: the run that wrote it
-// and the summary of its entries.
-type Header struct {
-	Meta
-	Summary Summary `json:"summary"`
-	Job     *Job    `json:"job,omitempty"` // the server-side job of a --server-side run
+// OffsetError is an error of Read at a byte offset of the report.
+type OffsetError struct {
+	Off int64
+	Err error
 }
 
-// CorruptError is returned by Open (and Rewrite, ScanLive) when the report
-// or its journal cannot be trusted: an empty file, a file that is not a
-// report, a journal with garbage before its last line. Nothing is taken for
-// a new start: the run stops, and --fresh (Options.Fresh) sets the files
-// aside.
-type CorruptError struct {
-	Path   string // the report or the journal
-	Line   int    // the 1-based line where it goes wrong; 0 for the whole file
-	Reason string // what is wrong
-}
+func (e *OffsetError) Error() string { return e.Err.Error() }
+func (e *OffsetError) Unwrap() error { return e.Err }
 
-func (e *CorruptError) Error() string {
-	kind := "report"
-	if strings.HasSuffix(e.Path, ".journal") {
-		kind = "journal"
-	}
-	if e.Line > 0 {
-		return fmt.Sprintf("%s %s: line %d: %s", kind, e.Path, e.Line, e.Reason)
-	}
-	return fmt.Sprintf("%s %s: %s", kind, e.Path, e.Reason)
-}
+// headerError is an error of Read's onHeader, given back as it is.
+type headerError struct{ err error }
 
-// offsetError is an error of readReport at a byte offset of the report.
-type offsetError struct {
-	off int64
-	err error
-}
-
-func (e *offsetError) Error() string { return e.err.Error() }
-func (e *offsetError) Unwrap() error { return e.err }
+func (e *headerError) Error() string { return e.err.Error() }
 
 // countingReader counts the bytes read through it.
 type countingReader struct {
@@ -64,66 +36,32 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// head is what resume needs of a record: the fields that identify it and
-// its state.
-type head struct {
-	Key          string     `json:"key"`
-	WorkflowID   string     `json:"workflowId"`
-	Status       Status     `json:"status"`
-	Line         int        `json:"line"`
-	File         string     `json:"file"`
-	Uncertain    bool       `json:"uncertain"`
-	DispatchedAt *time.Time `json:"dispatchedAt"`
-	ExecState    string     `json:"-"` // the execution's state, if recorded
-	HasHistory   bool       `json:"-"` // the record carries a history: a deliberate second trigger
-}
-
-// state is the index state of the record.
-func (h *head) state() index.State {
-	switch h.Status {
-	case Succeeded:
-		return index.Succeeded
-	case Invalid:
-		return index.Invalid
-	case Dispatched:
-		return index.Dispatched
-	case Withdrawn:
-		return index.None
-	}
-	if h.Uncertain {
-		return index.Uncertain
-	}
-	return index.Failed
-}
-
-// isUncertain says whether a key in state st is looked up before it is
-// triggered again.
-func isUncertain(st index.State) bool { return st == index.Uncertain || st == index.Dispatched }
-
 // errNotReport says that a file is not a report of ours.
 var errNotReport = errors.New("not a wftrigger report")
 
-// readReport reads the report r streaming. The header is made of the fields
+// Read reads the report r streaming. The header is made of the fields
 // before "objects" (a report is always written that way): it is checked
 // and given to onHeader (if not nil) when "objects" begins, or at the end
 // when there are none. Then fn is called with every object, in order, cut
 // out by its structure only: fn checks it as it needs. The returned header
 // also holds any field after the objects. The slice given to fn is reused
-// after fn returns.
-func readReport(r io.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
+// after fn returns. An error of onHeader is returned as it is; any other
+// (fn's included) is an *OffsetError at the byte where reading stopped.
+func Read(r io.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
 	cr := &countingReader{r: r}
 	v := jsontext.NewReader(bufio.NewReaderSize(cr, 256<<10))
-	h, err := readReportFrom(v, onHeader, fn)
+	h, err := read(v, onHeader, fn)
 	if err != nil {
-		var me *MismatchError
-		if !errors.As(err, &me) && !errors.Is(err, errStop) {
-			err = &offsetError{off: cr.n - int64(v.Buffered()), err: err}
+		if he, ok := err.(*headerError); ok {
+			err = he.err
+		} else {
+			err = &OffsetError{Off: cr.n - int64(v.Buffered()), Err: err}
 		}
 	}
 	return h, err
 }
 
-func readReportFrom(v *jsontext.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
+func read(v *jsontext.Reader, onHeader func(Header) error, fn func(raw []byte) error) (Header, error) {
 	var h Header
 	c, err := v.Next()
 	if err != nil {
@@ -147,7 +85,9 @@ func readReportFrom(v *jsontext.Reader, onHeader func(Header) error, fn func(raw
 			return fmt.Errorf("version %d is not supported (want 1)", h.Version)
 		}
 		if onHeader != nil {
-			return onHeader(h)
+			if err := onHeader(h); err != nil {
+				return &headerError{err}
+			}
 		}
 		return nil
 	}
