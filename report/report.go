@@ -39,6 +39,14 @@
 // it, except the records of a deliberate second trigger of an execution
 // that failed (Options.RetryFailedExecutions), which carry the earlier
 // instance in their history.
+//
+// Where things are. This package says what a record is and which one wins,
+// and owns Open, Record, Compact, Rewrite, Scan and the lock. Below it, each
+// to be read alone: report/internal/document is the report file's format
+// (its header, the objects, read streaming and written), logstore the
+// files at the level of lines (the journal, its torn last line, the atomic
+// replace of the report), index the resume index of hashed keys, and
+// offheap the hash table behind it, outside the Go heap.
 package report
 
 import (
