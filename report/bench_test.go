@@ -68,7 +68,7 @@ func TestIndexMemory(t *testing.T) {
 		}
 		el := time.Since(start)
 		heap, rss := int64(heapInuse())-int64(heap0), rssBytes()-rss0
-		tb := r.idx.t.Bytes()
+		tb := r.idx.Bytes()
 		t.Logf("%d keys: table %d MB (%.1f bytes/key), Go heap +%d MB, RSS +%d MB (%.1f bytes/key); Admit %v/key",
 			n, tb>>20, float64(tb)/float64(n), heap>>20, rss>>20, float64(rss)/float64(n), el/time.Duration(n))
 		r.Close(t1, true)

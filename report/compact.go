@@ -2,17 +2,17 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"time"
 
-	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/document"
+	"github.com/wftrigger/wftrigger/report/internal/index"
+	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
 
 // badRecordError is a record that cannot be read.
@@ -67,9 +67,8 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 		emitted int
 		scratch []byte
 	)
-	err := writeAtomic(r.path, r.held, func(w *bufio.Writer) error {
-		writeHeader(w, &hdr)
-		ow := &objectWriter{w: w}
+	err := logstore.WriteAtomic(r.path, r.held.beforeRename, func(w *bufio.Writer) error {
+		ow := document.NewWriter(w, &hdr)
 		emit := func(raw []byte) error {
 			if _, ok, _ := jobLine(raw); ok {
 				return nil // in the header
@@ -85,13 +84,13 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			}
 			k := r.hashOf(&h)
 			r.mu.Lock()
-			v, ok := r.idx.get(k)
-			cur := seqOf(v)
+			v, ok := r.idx.Get(k)
+			cur := index.SeqOf(v)
 			if x, sup := r.superseded[k]; sup {
 				cur = x
 			}
 			r.mu.Unlock()
-			if !ok || s != cur || h.Status == Withdrawn || dropUnseen && h.Status == Invalid && !seenOf(v) {
+			if !ok || s != cur || h.Status == Withdrawn || dropUnseen && h.Status == Invalid && !index.SeenOf(v) {
 				return nil
 			}
 			if h.Status == Dispatched {
@@ -106,22 +105,22 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 				raw = scratch
 			}
 			emitted++
-			return ow.write(raw)
+			return ow.Object(raw)
 		}
 		if r.orig != nil && r.origSize > 0 {
-			_, err := readReport(io.NewSectionReader(r.orig, 0, r.origSize), nil, emit)
+			_, err := document.Read(io.NewSectionReader(r.orig, 0, r.origSize), nil, emit)
 			if err != nil {
 				return fmt.Errorf("report %s (as it was at the start of the run): %w", r.path, err)
 			}
 		}
 		if r.journal != nil {
-			_, err := readJournal(io.NewSectionReader(r.journal, 0, snap.end),
-				func(journalHeader) error { return nil },
-				func(n int, line []byte) error {
+			_, err := logstore.ReadJournal(io.NewSectionReader(r.journal, 0, snap.end),
+				func(logstore.JournalHeader) error { return nil },
+				func(n int, _ int64, line []byte) error {
 					err := emit(line)
 					var bad *badRecordError
 					if errors.As(err, &bad) {
-						return &lineError{n, bad.err}
+						return &logstore.LineError{Line: n, Err: bad.err}
 					}
 					return err
 				})
@@ -129,136 +128,12 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 				return fmt.Errorf("journal %s: %w", r.journalPath, err)
 			}
 		}
-		return ow.close()
+		return ow.Close()
 	})
 	r.mu.Lock()
 	r.emitted = emitted
 	r.mu.Unlock()
 	return err
-}
-
-// writeHeader writes the report's fields up to the opening of "objects".
-func writeHeader(w *bufio.Writer, h *Header) {
-	b := make([]byte, 0, 512)
-	b = append(b, "{\n  \"version\": "...)
-	b = strconv.AppendInt(b, int64(h.Version), 10)
-	b = append(b, ",\n  \"bucket\": "...)
-	b = jsontext.AppendString(b, h.Bucket)
-	if h.Region != "" {
-		b = append(b, ",\n  \"region\": "...)
-		b = jsontext.AppendString(b, h.Region)
-	}
-	if h.WorkflowID != "" {
-		b = append(b, ",\n  \"workflowId\": "...)
-		b = jsontext.AppendString(b, h.WorkflowID)
-	}
-	b = append(b, ",\n  \"source\": "...)
-	b = jsontext.AppendString(b, h.Source)
-	b = append(b, ",\n  \"startedAt\": "...)
-	b = jsontext.AppendTime(b, h.StartedAt)
-	if !h.FinishedAt.IsZero() {
-		b = append(b, ",\n  \"finishedAt\": "...)
-		b = jsontext.AppendTime(b, h.FinishedAt)
-	}
-	if h.CIEndpoint != "" {
-		b = append(b, ",\n  \"ciEndpoint\": "...)
-		b = jsontext.AppendString(b, h.CIEndpoint)
-	}
-	if h.COSEndpoint != "" {
-		b = append(b, ",\n  \"cosEndpoint\": "...)
-		b = jsontext.AppendString(b, h.COSEndpoint)
-	}
-	if h.Job != nil {
-		b = append(b, ",\n  \"job\": "...)
-		b = appendJob(b, h.Job)
-	}
-	s := &h.Summary
-	b = fmt.Appendf(b, ",\n  \"summary\": {\"total\": %d, \"succeeded\": %d, \"failed\": %d, \"invalid\": %d, \"duplicates\": %d, \"complete\": %t}",
-		s.Total, s.Succeeded, s.Failed, s.Invalid, s.Duplicates, s.Complete)
-	b = append(b, ",\n  \"objects\": ["...)
-	w.Write(b)
-}
-
-// objectWriter writes the objects of a report, one a line.
-type objectWriter struct {
-	w       *bufio.Writer
-	n       int
-	compact bytes.Buffer
-}
-
-func (o *objectWriter) write(raw []byte) error {
-	if o.n == 0 {
-		o.w.WriteString("\n    ")
-	} else {
-		o.w.WriteString(",\n    ")
-	}
-	o.n++
-	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
-		o.compact.Reset()
-		if err := json.Compact(&o.compact, raw); err != nil {
-			return err
-		}
-		raw = o.compact.Bytes()
-	}
-	_, err := o.w.Write(raw)
-	return err
-}
-
-func (o *objectWriter) close() error {
-	if o.n == 0 {
-		_, err := o.w.WriteString("]\n}\n")
-		return err
-	}
-	_, err := o.w.WriteString("\n  ]\n}\n")
-	return err
-}
-
-// writeAtomic writes the file at path with fn through a temporary file that
-// is fsynced and renamed over path: readers see the old file or the new
-// one, whole. The new file is locked by h (if not nil) before it is
-// renamed into place (see held.adopt).
-func writeAtomic(path string, h *held, fn func(w *bufio.Writer) error) error {
-	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	w := bufio.NewWriterSize(f, 256<<10)
-	err = fn(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if err == nil && h != nil {
-		if err = h.adopt(f); err == nil {
-			f = nil // h closes it
-		}
-	}
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err == nil {
-		// A hard link made meanwhile: replacing the file would leave it a
-		// stale copy (see hardLinkError). The journal keeps the progress.
-		if old, serr := os.Open(path); serr == nil {
-			if n := links(old); n > 1 {
-				err = hardLinkError(path, n)
-			}
-			old.Close()
-		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	return syncDir(path)
 }
 
 // errStop ends a read early.
@@ -292,17 +167,16 @@ func Rewrite(path string, fn func(*Entry) error) error {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
 	defer f.Close()
-	return writeAtomic(path, h, func(w *bufio.Writer) error {
+	return logstore.WriteAtomic(path, h.beforeRename, func(w *bufio.Writer) error {
 		var (
-			ow  *objectWriter
+			ow  *document.Writer
 			buf []byte
 		)
 		onHeader := func(h Header) error {
-			writeHeader(w, &h)
-			ow = &objectWriter{w: w}
+			ow = document.NewWriter(w, &h)
 			return nil
 		}
-		_, err := readReport(f, onHeader, func(raw []byte) error {
+		_, err := document.Read(f, onHeader, func(raw []byte) error {
 			var e Entry
 			if err := json.Unmarshal(raw, &e); err != nil {
 				return err
@@ -311,12 +185,12 @@ func Rewrite(path string, fn func(*Entry) error) error {
 				return err
 			}
 			buf = appendEntry(buf[:0], &e)
-			return ow.write(buf)
+			return ow.Object(buf)
 		})
 		if err != nil {
 			return reportError(path, f, err)
 		}
-		return ow.close()
+		return ow.Close()
 	})
 }
 
@@ -327,7 +201,7 @@ func fold(path string, h *held) error {
 	f, err := os.Open(path)
 	switch {
 	case err == nil:
-		_, err = readReport(f, func(h Header) error {
+		_, err = document.Read(f, func(h Header) error {
 			meta = h.Meta
 			return errStop
 		}, nil)
@@ -342,15 +216,15 @@ func fold(path string, h *held) error {
 		if err != nil {
 			return fmt.Errorf("journal %s.journal: %w", path, err)
 		}
-		_, err = readJournal(jf, func(h journalHeader) error {
+		_, err = logstore.ReadJournal(jf, func(h logstore.JournalHeader) error {
 			meta = Meta{Bucket: h.Bucket, WorkflowID: h.WorkflowID, StartedAt: h.StartedAt}
 			return errStop
 		}, nil)
 		jf.Close()
 		if err != nil && !errors.Is(err, errStop) {
-			var le *lineError
+			var le *logstore.LineError
 			if errors.As(err, &le) {
-				return &CorruptError{Path: path + ".journal", Line: le.line, Reason: le.err.Error()}
+				return &CorruptError{Path: path + ".journal", Line: le.Line, Reason: le.Err.Error()}
 			}
 			return fmt.Errorf("journal %s.journal: %w", path, err)
 		}
@@ -378,7 +252,7 @@ func Scan(path string, fn func(Entry) error) (Header, error) {
 		return Header{}, fmt.Errorf("report %s: %w", path, err)
 	}
 	defer f.Close()
-	h, err := readReport(f, nil, func(raw []byte) error {
+	h, err := document.Read(f, nil, func(raw []byte) error {
 		var e Entry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return err
@@ -389,9 +263,9 @@ func Scan(path string, fn func(Entry) error) (Header, error) {
 		return fn(e)
 	})
 	if err != nil {
-		var oe *offsetError
+		var oe *document.OffsetError
 		if errors.As(err, &oe) {
-			err = oe.err
+			err = oe.Err
 		}
 		return h, fmt.Errorf("report %s: %w", path, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/document"
 )
 
 // appendEntry appends e as one line of JSON: the bytes encoding/json writes
@@ -16,16 +17,16 @@ import (
 func appendEntry(b []byte, e *Entry) []byte {
 	b = append(b, `{"key":`...)
 	b = jsontext.AppendString(b, e.Key)
-	b = appendOptString(b, `,"keyHex":`, e.KeyHex)
-	b = appendOptString(b, `,"workflowId":`, e.WorkflowID)
-	b = appendOptString(b, `,"name":`, e.Name)
+	b = jsontext.AppendNonEmpty(b, `,"keyHex":`, e.KeyHex)
+	b = jsontext.AppendNonEmpty(b, `,"workflowId":`, e.WorkflowID)
+	b = jsontext.AppendNonEmpty(b, `,"name":`, e.Name)
 	b = append(b, `,"status":`...)
 	b = jsontext.AppendString(b, string(e.Status))
-	b = appendOptString(b, `,"instanceId":`, e.InstanceID)
-	b = appendOptString(b, `,"requestId":`, e.RequestID)
+	b = jsontext.AppendNonEmpty(b, `,"instanceId":`, e.InstanceID)
+	b = jsontext.AppendNonEmpty(b, `,"requestId":`, e.RequestID)
 	b = appendOptInt(b, `,"attempts":`, e.Attempts)
 	b = appendOptInt(b, `,"line":`, e.Line)
-	b = appendOptString(b, `,"file":`, e.File)
+	b = jsontext.AppendNonEmpty(b, `,"file":`, e.File)
 	if e.Error != nil {
 		b = append(b, `,"error":`...)
 		b = appendError(b, e.Error)
@@ -53,7 +54,7 @@ func appendEntry(b []byte, e *Entry) []byte {
 			in := &e.History[i]
 			b = append(b, `{"instanceId":`...)
 			b = jsontext.AppendString(b, in.InstanceID)
-			b = appendOptString(b, `,"requestId":`, in.RequestID)
+			b = jsontext.AppendNonEmpty(b, `,"requestId":`, in.RequestID)
 			if in.Execution != nil {
 				b = append(b, `,"execution":`...)
 				b = appendExecution(b, in.Execution)
@@ -87,9 +88,9 @@ func appendExecution(b []byte, x *Execution) []byte {
 				b = jsontext.AppendString(b, t.Type)
 				b = append(b, `,"state":`...)
 				b = jsontext.AppendString(b, t.State)
-				b = appendOptString(b, `,"code":`, t.Code)
-				b = appendOptString(b, `,"message":`, t.Message)
-				b = appendOptString(b, `,"jobId":`, t.JobID)
+				b = jsontext.AppendNonEmpty(b, `,"code":`, t.Code)
+				b = jsontext.AppendNonEmpty(b, `,"message":`, t.Message)
+				b = jsontext.AppendNonEmpty(b, `,"jobId":`, t.JobID)
 				b = append(b, '}')
 			}
 			b = append(b, ']')
@@ -103,24 +104,10 @@ func appendExecution(b []byte, x *Execution) []byte {
 	return b
 }
 
-// appendJob appends j as encoding/json writes it.
-func appendJob(b []byte, j *Job) []byte {
-	b = append(b, `{"name":`...)
-	b = jsontext.AppendString(b, j.Name)
-	b = appendOptString(b, `,"id":`, j.ID)
-	b = appendOptString(b, `,"state":`, j.State)
-	if !j.SubmittedAt.IsZero() {
-		b = append(b, `,"submittedAt":`...)
-		b = jsontext.AppendTime(b, j.SubmittedAt)
-	}
-	b = appendOptString(b, `,"message":`, j.Message)
-	return append(b, '}')
-}
-
 // appendJobLine appends the journal line of j: {"job":{...}}.
 func appendJobLine(b []byte, j *Job) []byte {
 	b = append(b, `{"job":`...)
-	b = appendJob(b, j)
+	b = document.AppendJob(b, j)
 	return append(b, '}')
 }
 
@@ -152,16 +139,8 @@ func appendError(b []byte, e *Error) []byte {
 	b = jsontext.AppendString(b, e.Code)
 	b = append(b, `,"message":`...)
 	b = jsontext.AppendString(b, e.Message)
-	b = appendOptString(b, `,"requestId":`, e.RequestID)
+	b = jsontext.AppendNonEmpty(b, `,"requestId":`, e.RequestID)
 	return append(b, '}')
-}
-
-func appendOptString(b []byte, name, s string) []byte {
-	if s == "" {
-		return b
-	}
-	b = append(b, name...)
-	return jsontext.AppendString(b, s)
 }
 
 func appendOptInt(b []byte, name string, n int) []byte {

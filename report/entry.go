@@ -83,52 +83,6 @@ type Task struct {
 	JobID   string `json:"jobId,omitempty"`
 }
 
-// Summary counts the entries of a report.
-type Summary struct {
-	Total      int `json:"total"`
-	Succeeded  int `json:"succeeded"`
-	Failed     int `json:"failed"`
-	Invalid    int `json:"invalid"`
-	Duplicates int `json:"duplicates"`
-	// Complete says that the run that wrote the report read its source to
-	// its end (false after --limit, --max-duration or an abort, and in the
-	// rewrites while a run goes on).
-	Complete bool `json:"complete"`
-}
-
-// Meta is what a report says about the run that wrote it.
-type Meta struct {
-	Version    int       `json:"version"`
-	Bucket     string    `json:"bucket"`
-	Region     string    `json:"region,omitempty"`
-	WorkflowID string    `json:"workflowId,omitempty"`
-	Source     string    `json:"source"`
-	StartedAt  time.Time `json:"startedAt"`
-	FinishedAt time.Time `json:"finishedAt,omitzero"`
-	// CIEndpoint and COSEndpoint are the --ci-endpoint and --cos-endpoint
-	// the run was given ("" when it used the default hosts): status,
-	// report and cancel use them.
-	CIEndpoint  string `json:"ciEndpoint,omitempty"`
-	COSEndpoint string `json:"cosEndpoint,omitempty"`
-}
-
-// Job is the server-side job of a --server-side run (a CI inventory
-// trigger job), kept in the journal and in the report so that a rerun
-// finds it: in the report, the top-level field
-//
-//	"job": {"name": "wftrigger-…", "id": "…", "state": "Running", "submittedAt": "2026-11-27T01:00:00Z"}
-//
-// before "objects". A Job without ID is an intent: the run was about to
-// submit it (and may have); the rerun looks it up by name before
-// submitting again.
-type Job struct {
-	Name        string    `json:"name"`                 // the job's name, derived from the report
-	ID          string    `json:"id,omitempty"`         // CI's JobId, once CI answered
-	State       string    `json:"state,omitempty"`      // the last known state: Submitted, Running, Success, Failed, Pause, Cancel
-	SubmittedAt time.Time `json:"submittedAt,omitzero"` // when the create call was (about to be) sent
-	Message     string    `json:"message,omitempty"`    // what the last look-up or cancel said, if anything
-}
-
 // PriorState is what earlier runs (and this one) know of an object.
 type PriorState int
 

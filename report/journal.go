@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/index"
 )
 
 // request is one line for the journal owner, or (snap != nil) a request for
 // a snapshot of the index taken between two lines.
 type request struct {
 	line     []byte // the JSON record and its newline
-	k        hkey
-	st       state
+	k        index.Key
+	st       index.State
 	override bool // the record carries a history: it may follow a success
 	sync     bool // answer only once the line is fsynced
 	job      *Job // a job line: not a record, not indexed
@@ -115,14 +117,14 @@ func (r *Report) request(e Entry) (*request, error) {
 	q.override, q.sync, q.job = false, false, nil
 	switch e.Status {
 	case Invalid:
-		q.k = r.idx.invalidHash(e.File, e.Line, e.Key)
-		q.st = stInvalid
+		q.k = r.idx.InvalidHash(e.File, e.Line, e.Key)
+		q.st = index.Invalid
 	case Withdrawn:
-		q.k = r.idx.keyHash(r.workflow(e.WorkflowID), e.Key)
-		q.st = stNone
+		q.k = r.idx.KeyHash(r.workflow(e.WorkflowID), e.Key)
+		q.st = index.None
 		e = Entry{Key: e.Key, WorkflowID: e.WorkflowID, Status: Withdrawn}
 	case Succeeded, Failed, Dispatched:
-		q.k = r.idx.keyHash(r.workflow(e.WorkflowID), e.Key)
+		q.k = r.idx.KeyHash(r.workflow(e.WorkflowID), e.Key)
 		h := head{Status: e.Status, Uncertain: e.Uncertain}
 		q.st = h.state()
 		if e.Status == Dispatched && e.DispatchedAt == nil {
@@ -256,7 +258,7 @@ func (r *Report) write(reqs []*request, buf []byte) []byte {
 			err = *p
 		}
 	}
-	if err == nil && r.nextSeq+uint64(len(reqs)) > maxSeq {
+	if err == nil && r.nextSeq+uint64(len(reqs)) > index.MaxSeq {
 		err = fmt.Errorf("journal %s: %w", r.journalPath, errTooMany)
 	}
 	if err == nil {
@@ -309,8 +311,8 @@ func (r *Report) write(reqs []*request, buf []byte) []byte {
 
 // applyLocked indexes the record at nextSeq. While a compaction runs, the
 // seq a key had at its snapshot is kept aside the first time it changes.
-func (r *Report) applyLocked(k hkey, st state, override bool) {
-	old, existed, applied := r.idx.apply(k, st, r.nextSeq, true, override)
+func (r *Report) applyLocked(k index.Key, st index.State, override bool) {
+	old, existed, applied := r.idx.Apply(k, st, r.nextSeq, true, override)
 	r.nextSeq++
 	if !applied || !r.compacting {
 		return
@@ -318,9 +320,9 @@ func (r *Report) applyLocked(k hkey, st state, override bool) {
 	if _, ok := r.superseded[k]; ok {
 		return
 	}
-	s := uint64(noSeq)
-	if existed && seqOf(old) < r.snapSeq {
-		s = seqOf(old)
+	s := uint64(index.NoSeq)
+	if existed && index.SeqOf(old) < r.snapSeq {
+		s = index.SeqOf(old)
 	}
 	r.superseded[k] = s
 }
@@ -329,8 +331,8 @@ func (r *Report) applyLocked(k hkey, st state, override bool) {
 func (r *Report) snapshotLocked(dropUnseen bool) snapshot {
 	r.compacting = true
 	r.snapSeq = r.nextSeq
-	r.superseded = make(map[hkey]uint64)
-	s := snapshot{seq: r.nextSeq, end: r.goodOff, summary: r.idx.summary(dropUnseen)}
+	r.superseded = make(map[index.Key]uint64)
+	s := snapshot{seq: r.nextSeq, end: r.goodOff, summary: summaryOf(r.idx.Counts(dropUnseen))}
 	s.summary.Duplicates = r.dups
 	s.summary.Complete = dropUnseen // only Close says the source was read to its end
 	return s

@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/document"
+	"github.com/wftrigger/wftrigger/report/internal/index"
+	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
 
 // ScanLive calls fn with every entry of the report at path as it is now:
@@ -48,7 +51,7 @@ func ScanLive(path string, fn func(Entry) error) (Header, error) {
 }
 
 // The live index maps a key to its latest journal record: the record's
-// offset (33 bits), three flags, and h2 in the top 28 bits where index.get
+// offset (33 bits), three flags, and h2 in the top 28 bits where index.Get
 // expects it.
 const (
 	liveOffBits  = 33
@@ -64,7 +67,7 @@ type liveScan struct {
 	rep    *os.File // nil: no report yet
 	jf     *os.File // nil: no journal
 	jsize  int64
-	idx    *index
+	idx    *index.Index
 	hdr    Header
 	hasHdr bool
 	line   *bufio.Reader
@@ -120,21 +123,21 @@ func (s *liveScan) close() {
 		s.jf = nil
 	}
 	if s.idx != nil {
-		s.idx.free()
+		s.idx.Free()
 		s.idx = nil
 	}
 }
 
 // hash identifies the record h, with the run's workflow as the default.
-func (s *liveScan) hash(h *head) hkey {
+func (s *liveScan) hash(h *head) index.Key {
 	if h.Status == Invalid {
-		return s.idx.invalidHash(h.File, h.Line, h.Key)
+		return s.idx.InvalidHash(h.File, h.Line, h.Key)
 	}
 	wf := h.WorkflowID
 	if wf == "" {
 		wf = s.wf
 	}
-	return s.idx.keyHash(wf, h.Key)
+	return s.idx.KeyHash(wf, h.Key)
 }
 
 // readHeader reads the report's header (and the run's workflow), first.
@@ -142,7 +145,7 @@ func (s *liveScan) readHeader() error {
 	if s.rep == nil {
 		return nil
 	}
-	_, err := readReport(io.NewSectionReader(s.rep, 0, 1<<62), func(h Header) error {
+	_, err := document.Read(io.NewSectionReader(s.rep, 0, 1<<62), func(h Header) error {
 		s.hdr, s.hasHdr = h, true
 		return errStop
 	}, nil)
@@ -159,7 +162,7 @@ func (s *liveScan) readHeader() error {
 
 // indexJournal indexes every key's latest record of the journal.
 func (s *liveScan) indexJournal() error {
-	s.idx = newIndex()
+	s.idx = index.New()
 	if err := s.readHeader(); err != nil {
 		return err
 	}
@@ -169,14 +172,14 @@ func (s *liveScan) indexJournal() error {
 	if s.jsize > liveOffMask {
 		return fmt.Errorf("journal %s.journal: %d bytes, too large to be read live", s.path, s.jsize)
 	}
-	onHeader := func(jh journalHeader) error {
+	onHeader := func(jh logstore.JournalHeader) error {
 		if !s.hasHdr {
 			s.hdr = Header{Meta: Meta{Version: 1, Bucket: jh.Bucket, WorkflowID: jh.WorkflowID, StartedAt: jh.StartedAt}}
 			s.wf = jh.WorkflowID
 		}
 		return nil
 	}
-	_, err := readJournalAt(io.NewSectionReader(s.jf, 0, s.jsize), onHeader, func(n int, off int64, line []byte) error {
+	_, err := logstore.ReadJournal(io.NewSectionReader(s.jf, 0, s.jsize), onHeader, func(n int, off int64, line []byte) error {
 		if j, ok, err := jobLine(line); ok {
 			if err == nil {
 				s.hdr.Job = &j
@@ -184,31 +187,31 @@ func (s *liveScan) indexJournal() error {
 			return err
 		}
 		if !json.Valid(line) {
-			return &lineError{n, jsontext.InvalidJSON(line)}
+			return &logstore.LineError{Line: n, Err: jsontext.InvalidJSON(line)}
 		}
 		h, err := parseHead(line)
 		if err != nil {
-			return &lineError{n, err}
+			return &logstore.LineError{Line: n, Err: err}
 		}
 		k := s.hash(&h)
-		old, ok := s.idx.get(k)
+		old, ok := s.idx.Get(k)
 		if ok && old&liveSuccess != 0 && h.Status != Succeeded && !(h.HasHistory && h.Status == Dispatched) {
 			return nil // a success is final
 		}
-		v := k.h2<<h2Shift | uint64(off) | old&liveOverride
+		v := k.Packed(uint64(off) | old&liveOverride)
 		if h.Status == Succeeded {
 			v |= liveSuccess
 		}
 		if h.HasHistory && h.Status == Dispatched {
 			v |= liveOverride
 		}
-		s.idx.put(k, v)
+		s.idx.Put(k, v)
 		return nil
 	})
 	if err != nil {
-		var le *lineError
+		var le *logstore.LineError
 		if errors.As(err, &le) {
-			return &CorruptError{Path: s.path + ".journal", Line: le.line, Reason: le.err.Error()}
+			return &CorruptError{Path: s.path + ".journal", Line: le.Line, Reason: le.Err.Error()}
 		}
 		return fmt.Errorf("journal %s.journal: %w", s.path, err)
 	}
@@ -220,17 +223,17 @@ func (s *liveScan) scanReport() error {
 	if s.rep == nil {
 		return nil
 	}
-	_, err := readReport(io.NewSectionReader(s.rep, 0, 1<<62), nil, func(raw []byte) error {
+	_, err := document.Read(io.NewSectionReader(s.rep, 0, 1<<62), nil, func(raw []byte) error {
 		h, err := parseHead(raw)
 		if err != nil {
 			return err
 		}
 		k := s.hash(&h)
-		v, ok := s.idx.get(k)
+		v, ok := s.idx.Get(k)
 		if !ok {
 			return s.emit(raw)
 		}
-		s.idx.put(k, v|liveSeen)
+		s.idx.Put(k, v|liveSeen)
 		if h.Status == Succeeded && v&liveSuccess == 0 && v&liveOverride == 0 {
 			return s.emit(raw) // a success is final
 		}
@@ -255,15 +258,15 @@ func (s *liveScan) journalOnly() error {
 	if s.jf == nil {
 		return nil
 	}
-	_, err := readJournalAt(io.NewSectionReader(s.jf, 0, s.jsize), func(journalHeader) error { return nil }, func(n int, off int64, line []byte) error {
+	_, err := logstore.ReadJournal(io.NewSectionReader(s.jf, 0, s.jsize), func(logstore.JournalHeader) error { return nil }, func(n int, off int64, line []byte) error {
 		if _, ok, _ := jobLine(line); ok {
 			return nil
 		}
 		h, err := parseHead(line)
 		if err != nil {
-			return &lineError{n, err}
+			return &logstore.LineError{Line: n, Err: err}
 		}
-		v, ok := s.idx.get(s.hash(&h))
+		v, ok := s.idx.Get(s.hash(&h))
 		if !ok || v&liveSeen != 0 || int64(v&liveOffMask) != off {
 			return nil
 		}

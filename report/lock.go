@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
 
 // One report, one run. The lock belongs to the report file, whatever path
@@ -133,7 +135,7 @@ func mkdirAll(dir string) error {
 	if err := os.Mkdir(dir, 0o777); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return syncDir(dir)
+	return logstore.SyncDir(dir)
 }
 
 // held is what a run holds of a report: its lock file and its journal,
@@ -152,7 +154,7 @@ type held struct {
 
 // acquire takes the locks of the report at path (resolved). With a
 // journal header hdr, the journal is created when missing (a run), holding
-// hdr from the moment it appears (see createJournal); with nil, a missing
+// hdr from the moment it appears (see logstore.CreateJournal); with nil, a missing
 // journal is not locked (Rewrite of a finished report).
 func acquire(path string, now time.Time, hdr []byte) (*held, error) {
 	h := &held{path: path, started: now}
@@ -177,7 +179,7 @@ func acquire(path string, now time.Time, hdr []byte) (*held, error) {
 		return h, nil
 	}
 	if hdr != nil && !exists(jp) {
-		if h.created, err = createJournal(jp, hdr); err != nil {
+		if h.created, err = logstore.CreateJournal(jp, hdr); err != nil {
 			h.release()
 			return nil, fmt.Errorf("lock report %s: %w", path, err)
 		}
@@ -270,36 +272,24 @@ func (h *held) adopt(f *os.File) error {
 	return nil
 }
 
-// createJournal makes the journal jp, holding its header line hdr from the
-// moment it appears under its name: a temporary file is written, fsynced
-// and linked to jp (which fails if jp exists meanwhile: then another run
-// made it, and created is false). So a journal is never empty: an empty one
-// is a journal whose records were lost, not one a crash cut before its
-// header.
-func createJournal(jp string, hdr []byte) (created bool, err error) {
-	tmp := fmt.Sprintf("%s.tmp-%d", jp, os.Getpid())
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
-	if err != nil {
-		return false, err
+// beforeRename is what a rewrite asks of the locks before it renames f,
+// the new report (written and fsynced), into place: h keeps f's lock (see
+// adopt), and a report that has been given another name meanwhile (a hard
+// link) is not replaced: the other name would be left a stale copy (see
+// hardLinkError). The journal keeps the progress.
+func (h *held) beforeRename(f *os.File) error {
+	if err := h.adopt(f); err != nil {
+		f.Close()
+		return err
 	}
-	defer os.Remove(tmp)
-	_, err = f.Write(hdr)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := os.Link(tmp, jp); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
+	if old, err := os.Open(h.path); err == nil {
+		n := links(old)
+		old.Close()
+		if n > 1 {
+			return hardLinkError(h.path, n)
 		}
-		return false, err
 	}
-	return true, syncDir(jp)
+	return nil
 }
 
 // lockPath opens name (creating it if create) and takes its exclusive lock,
@@ -454,7 +444,7 @@ func removeStale(path string) error {
 		}
 	}
 	if removed {
-		return syncDir(path)
+		return logstore.SyncDir(path)
 	}
 	return nil
 }

@@ -39,6 +39,14 @@
 // it, except the records of a deliberate second trigger of an execution
 // that failed (Options.RetryFailedExecutions), which carry the earlier
 // instance in their history.
+//
+// Where things are. This package says what a record is and which one wins,
+// and owns Open, Record, Compact, Rewrite, Scan and the lock. Below it, each
+// to be read alone: report/internal/document is the report file's format
+// (its header, the objects, read streaming and written), logstore the
+// files at the level of lines (the journal, its torn last line, the atomic
+// replace of the report), index the resume index of hashed keys, and
+// offheap the hash table behind it, outside the Go heap.
 package report
 
 import (
@@ -55,6 +63,9 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/document"
+	"github.com/wftrigger/wftrigger/report/internal/index"
+	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
 
 // Options configure Open.
@@ -71,19 +82,7 @@ type Options struct {
 	RetryFailedExecutions bool
 
 	// journalFile, for tests, wraps the journal this run writes.
-	journalFile func(*os.File) journalFile
-}
-
-// journalFile is what the report needs of the journal it writes: appends,
-// fsync, and reads by compactions. Tests put a file behind it that keeps
-// only what was synced, as a power loss does.
-type journalFile interface {
-	io.ReaderAt
-	io.Writer
-	Sync() error
-	Truncate(size int64) error
-	Stat() (fs.FileInfo, error)
-	Close() error
+	journalFile func(*os.File) logstore.File
 }
 
 // ErrClosed is returned by Record and Compact after Close.
@@ -103,7 +102,7 @@ type Report struct {
 	readOnly    bool
 	retryExec   bool
 	now         func() time.Time
-	wrap        func(*os.File) journalFile
+	wrap        func(*os.File) logstore.File
 	setAside    []string
 	warnings    []string
 
@@ -111,28 +110,31 @@ type Report struct {
 	borrowed bool     // held is the caller's: closeFiles does not release it
 	orig     *os.File // the report as it was at Open, read again by every compaction
 	origSize int64
-	journal  journalFile // O_RDWR|O_APPEND: the owner appends, compactions read
+	journal  logstore.File // O_RDWR|O_APPEND: the owner appends, compactions read
 
 	mu         sync.Mutex // guards the fields below
-	idx        *index
+	idx        *index.Index
 	nextSeq    uint64 // seq of the next record
 	goodOff    int64  // journal bytes written whole
 	dups       int
 	compacting bool
 	snapSeq    uint64
-	superseded map[hkey]uint64 // during a compaction: the seq a key had at its snapshot
+	superseded map[index.Key]uint64 // during a compaction: the seq a key had at its snapshot
 	loaded     [3]int
 	syncErr    error
 	final      *Summary
 	emitted    int // entries the last compaction wrote (for tests)
 	job        *Job
+	// dispatchedAt holds, for keys loaded as uncertain only, when the first
+	// uncertain call was sent.
+	dispatchedAt map[index.Key]time.Time
 	// hist holds the history a key's next record carries: the earlier
 	// instances of the entries that have one, and of the succeeded entries
 	// whose execution Failed (with RetryFailedExecutions).
-	hist     map[hkey][]Instance
-	again    map[hkey]bool // succeeded entries whose execution Failed
+	hist     map[index.Key][]Instance
+	again    map[index.Key]bool // succeeded entries whose execution Failed
 	nAgain   int
-	admitted map[hkey]bool // of again: admitted in this run, to trigger again
+	admitted map[index.Key]bool // of again: admitted in this run, to trigger again
 
 	reqs      chan *request
 	quit      chan struct{}
@@ -214,15 +216,16 @@ func openLocked(opts Options, now func() time.Time, h *held) (r *Report, err err
 	meta.Version = 1
 	meta.FinishedAt = time.Time{}
 	r = &Report{
-		path:        opts.Path,
-		journalPath: opts.Path + ".journal",
-		meta:        meta,
-		readOnly:    opts.ReadOnly,
-		retryExec:   opts.RetryFailedExecutions,
-		now:         now,
-		wrap:        opts.journalFile,
-		held:        h,
-		idx:         newIndex(),
+		path:         opts.Path,
+		journalPath:  opts.Path + ".journal",
+		meta:         meta,
+		readOnly:     opts.ReadOnly,
+		retryExec:    opts.RetryFailedExecutions,
+		now:          now,
+		wrap:         opts.journalFile,
+		held:         h,
+		idx:          index.New(),
+		dispatchedAt: make(map[index.Key]time.Time),
 	}
 	r.pool.New = func() any { return &request{done: make(chan error, 1)} }
 	rep := r
@@ -242,9 +245,9 @@ func openLocked(opts Options, now func() time.Time, h *held) (r *Report, err err
 		return nil, err
 	}
 	r.loaded = [3]int{
-		r.idx.counts[stSucceeded] - r.nAgain,
-		r.idx.counts[stFailed] + r.nAgain,
-		r.idx.counts[stUncertain] + r.idx.counts[stDispatched],
+		r.idx.Count(index.Succeeded) - r.nAgain,
+		r.idx.Count(index.Failed) + r.nAgain,
+		r.idx.Count(index.Uncertain) + r.idx.Count(index.Dispatched),
 	}
 	if opts.ReadOnly {
 		return r, nil
@@ -285,7 +288,7 @@ func (r *Report) putAside() error {
 		if mv[0] == r.journalPath && r.held != nil {
 			// The lock is on the journal's path: lock the new journal.
 			hdr := journalHeaderLine(r.meta)
-			created, err := createJournal(r.journalPath, hdr)
+			created, err := logstore.CreateJournal(r.journalPath, hdr)
 			if err != nil {
 				return fmt.Errorf("journal %s: %w", r.journalPath, err)
 			}
@@ -304,7 +307,7 @@ func (r *Report) putAside() error {
 		}
 	}
 	if len(r.setAside) > 0 {
-		return syncDir(r.path)
+		return logstore.SyncDir(r.path)
 	}
 	return nil
 }
@@ -341,7 +344,7 @@ func (r *Report) load() error {
 			}
 			return r.checkMeta(r.path, h.Bucket, h.WorkflowID)
 		}
-		if _, err := readReport(io.NewSectionReader(f, 0, r.origSize), check, r.loadRaw); err != nil {
+		if _, err := document.Read(io.NewSectionReader(f, 0, r.origSize), check, r.loadRaw); err != nil {
 			return reportError(r.path, f, err)
 		}
 	}
@@ -372,14 +375,14 @@ func (r *Report) load() error {
 }
 
 // wrapJournal puts the test's journal file around f, if any.
-func (r *Report) wrapJournal(f *os.File) journalFile {
+func (r *Report) wrapJournal(f *os.File) logstore.File {
 	if r.wrap != nil {
 		return r.wrap(f)
 	}
 	return f
 }
 
-// reportError turns an error of readReport on the report f at path into a
+// reportError turns an error of document.Read on the report f at path into a
 // *CorruptError naming the line (a *MismatchError is returned as it is).
 func reportError(path string, f io.ReaderAt, err error) error {
 	var me *MismatchError
@@ -387,10 +390,10 @@ func reportError(path string, f io.ReaderAt, err error) error {
 		return err
 	}
 	ce := &CorruptError{Path: path, Reason: err.Error()}
-	var oe *offsetError
+	var oe *document.OffsetError
 	if errors.As(err, &oe) {
-		ce.Reason = oe.err.Error()
-		ce.Line = lineAt(f, oe.off)
+		ce.Reason = oe.Err.Error()
+		ce.Line = lineAt(f, oe.Off)
 	}
 	return ce
 }
@@ -413,8 +416,8 @@ func lineAt(f io.ReaderAt, off int64) int {
 // loadJournal reads the journal f into the index; it returns the length of
 // its whole lines.
 func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
-	check := func(h journalHeader) error { return r.checkMeta(r.journalPath, h.Bucket, h.WorkflowID) }
-	load := func(n int, line []byte) error {
+	check := func(h logstore.JournalHeader) error { return r.checkMeta(r.journalPath, h.Bucket, h.WorkflowID) }
+	load := func(n int, _ int64, line []byte) error {
 		if j, ok, err := jobLine(line); ok {
 			if err == nil {
 				r.job = &j
@@ -423,26 +426,26 @@ func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
 		}
 		err := r.loadRaw(line)
 		if err != nil && err != errTooMany {
-			return &lineError{n, err}
+			return &logstore.LineError{Line: n, Err: err}
 		}
 		return err
 	}
-	res, err := readJournal(io.NewSectionReader(f, 0, 1<<62), check, load)
+	res, err := logstore.ReadJournal(io.NewSectionReader(f, 0, 1<<62), check, load)
 	if err != nil {
 		var me *MismatchError
 		if errors.As(err, &me) {
 			return 0, err
 		}
-		var le *lineError
+		var le *logstore.LineError
 		if errors.As(err, &le) {
-			return 0, &CorruptError{Path: r.journalPath, Line: le.line, Reason: le.err.Error()}
+			return 0, &CorruptError{Path: r.journalPath, Line: le.Line, Reason: le.Err.Error()}
 		}
 		return 0, fmt.Errorf("journal %s: %w", r.journalPath, err)
 	}
-	if res.torn > 0 {
-		r.warnings = append(r.warnings, fmt.Sprintf("journal %s: line %d was cut short by a crash (a torn last line): kept the %d records before it", r.journalPath, res.torn, res.records))
+	if res.Torn > 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("journal %s: line %d was cut short by a crash (a torn last line): kept the %d records before it", r.journalPath, res.Torn, res.Records))
 	}
-	return res.good, nil
+	return res.Good, nil
 }
 
 // checkMeta refuses a file written for another bucket or workflow.
@@ -468,12 +471,12 @@ func (r *Report) loadRaw(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if r.nextSeq > maxSeq {
+	if r.nextSeq > index.MaxSeq {
 		return errTooMany
 	}
 	k := r.hashOf(&h)
 	st := h.state()
-	_, _, applied := r.idx.apply(k, st, r.nextSeq, false, h.HasHistory)
+	_, _, applied := r.idx.Apply(k, st, r.nextSeq, false, h.HasHistory)
 	r.nextSeq++
 	if !applied {
 		return nil // a later record does not undo a success
@@ -487,12 +490,12 @@ func (r *Report) loadRaw(raw []byte) error {
 			t = *h.DispatchedAt
 		}
 		// Keep when the first uncertain call was sent.
-		if old, ok := r.idx.dispatchedAt[k]; ok && !old.IsZero() && (t.IsZero() || old.Before(t)) {
+		if old, ok := r.dispatchedAt[k]; ok && !old.IsZero() && (t.IsZero() || old.Before(t)) {
 			t = old
 		}
-		r.idx.dispatchedAt[k] = t
-	} else if len(r.idx.dispatchedAt) > 0 {
-		delete(r.idx.dispatchedAt, k)
+		r.dispatchedAt[k] = t
+	} else if len(r.dispatchedAt) > 0 {
+		delete(r.dispatchedAt, k)
 	}
 	return nil
 }
@@ -500,7 +503,7 @@ func (r *Report) loadRaw(raw []byte) error {
 // loadHistory keeps what the next record of k must carry in its history:
 // the entry's own history, and the entry itself when it succeeded with a
 // Failed execution and RetryFailedExecutions asks to trigger it again.
-func (r *Report) loadHistory(k hkey, h *head, raw []byte) error {
+func (r *Report) loadHistory(k index.Key, h *head, raw []byte) error {
 	candidate := r.retryExec && h.Status == Succeeded && h.ExecState == ExecutionFailed
 	if r.again[k] {
 		delete(r.again, k)
@@ -520,24 +523,24 @@ func (r *Report) loadHistory(k hkey, h *head, raw []byte) error {
 	if candidate {
 		hist = append(hist, Instance{InstanceID: e.InstanceID, RequestID: e.RequestID, Execution: e.Execution})
 		if r.again == nil {
-			r.again = make(map[hkey]bool)
+			r.again = make(map[index.Key]bool)
 		}
 		r.again[k] = true
 		r.nAgain++
 	}
 	if r.hist == nil {
-		r.hist = make(map[hkey][]Instance)
+		r.hist = make(map[index.Key][]Instance)
 	}
 	r.hist[k] = hist
 	return nil
 }
 
 // hashOf identifies the record h.
-func (r *Report) hashOf(h *head) hkey {
+func (r *Report) hashOf(h *head) index.Key {
 	if h.Status == Invalid {
-		return r.idx.invalidHash(h.File, h.Line, h.Key)
+		return r.idx.InvalidHash(h.File, h.Line, h.Key)
 	}
-	return r.idx.keyHash(r.workflow(h.WorkflowID), h.Key)
+	return r.idx.KeyHash(r.workflow(h.WorkflowID), h.Key)
 }
 
 // workflow is the workflow of an entry: its own or the run's.
@@ -569,32 +572,17 @@ func (r *Report) openJournal() error {
 	if r.goodOff == 0 && r.held != nil && r.held.created {
 		r.goodOff = r.held.hdrLen // its header, written by acquire or putAside
 	}
-	st, err := r.journal.Stat()
+	good, err := logstore.PrepareJournal(r.journal, r.journalPath, r.goodOff, journalHeaderLine(r.meta))
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", r.journalPath, err)
+		return err
 	}
-	if st.Size() != r.goodOff {
-		if err := r.journal.Truncate(r.goodOff); err != nil {
-			return fmt.Errorf("journal %s: cut torn line: %w", r.journalPath, err)
-		}
-	}
-	if r.goodOff == 0 {
-		b := journalHeaderLine(r.meta)
-		if _, err := r.journal.Write(b); err != nil {
-			return fmt.Errorf("journal %s: %w", r.journalPath, err)
-		}
-		r.goodOff = int64(len(b))
-	}
-	if err := r.journal.Sync(); err != nil {
-		return fmt.Errorf("journal %s: %w", r.journalPath, err)
-	}
-	return syncDir(r.path)
+	r.goodOff = good
+	return logstore.SyncDir(r.path)
 }
 
 // journalHeaderLine is the first line of the journal of a run of meta.
 func journalHeaderLine(meta Meta) []byte {
-	b, _ := json.Marshal(journalHeader{Journal: 1, Bucket: meta.Bucket, WorkflowID: meta.WorkflowID, StartedAt: meta.StartedAt})
-	return append(b, '\n')
+	return logstore.JournalHeaderLine(meta.Bucket, meta.WorkflowID, meta.StartedAt)
 }
 
 // SetAside returns the names an existing report and journal were renamed to
@@ -629,43 +617,47 @@ func (r *Report) Summary() Summary {
 	if r.final != nil {
 		return *r.final
 	}
-	s := r.idx.summary(false)
+	s := summaryOf(r.idx.Counts(false))
 	s.Duplicates = r.dups
 	return s
+}
+
+// summaryOf is the summary of the entries the index counts.
+func summaryOf(c index.Counts) Summary {
+	return Summary{Total: c.Total, Succeeded: c.Succeeded, Failed: c.Failed, Invalid: c.Invalid}
 }
 
 // Admit says what earlier runs, and this one, know of key for workflowID
 // ("" is the run's workflow), and marks it seen in this run. A key seen
 // before in this run is a Duplicate: Admit counts it in the summary.
 func (r *Report) Admit(workflowID, key string) Prior {
-	k := r.idx.keyHash(r.workflow(workflowID), key)
+	k := r.idx.KeyHash(r.workflow(workflowID), key)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	v, ok := r.idx.get(k)
+	v, ok := r.idx.Get(k)
 	if !ok {
-		r.idx.put(k, pack(k, stNone, noSeq, true))
-		r.idx.counts[stNone]++
+		r.idx.AddNew(k)
 		return Prior{State: New}
 	}
-	if seenOf(v) {
+	if index.SeenOf(v) {
 		r.dups++
 		return Prior{State: Duplicate}
 	}
-	r.idx.put(k, withSeen(v))
-	switch stateOf(v) {
-	case stSucceeded:
+	r.idx.Put(k, index.WithSeen(v))
+	switch index.StateOf(v) {
+	case index.Succeeded:
 		if r.again[k] {
 			if r.admitted == nil {
-				r.admitted = make(map[hkey]bool)
+				r.admitted = make(map[index.Key]bool)
 			}
 			r.admitted[k] = true
 			return Prior{State: Retry}
 		}
 		return Prior{State: Done}
-	case stFailed:
+	case index.Failed:
 		return Prior{State: Retry}
-	case stUncertain, stDispatched:
-		return Prior{State: Uncertain, DispatchedAt: r.idx.dispatchedAt[k]}
+	case index.Uncertain, index.Dispatched:
+		return Prior{State: Uncertain, DispatchedAt: r.dispatchedAt[k]}
 	}
 	return Prior{State: New}
 }
@@ -713,7 +705,7 @@ func (r *Report) Close(finished time.Time, sourceComplete bool) error {
 		}
 		if err := os.Remove(r.journalPath); err != nil {
 			errs = append(errs, fmt.Errorf("journal %s: %w", r.journalPath, err))
-		} else if err := syncDir(r.path); err != nil {
+		} else if err := logstore.SyncDir(r.path); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -747,7 +739,7 @@ func (r *Report) stop() {
 // closeFiles closes every file, frees the index and releases the lock.
 func (r *Report) closeFiles() {
 	r.mu.Lock()
-	r.idx.free()
+	r.idx.Free()
 	r.mu.Unlock()
 	if r.journal != nil {
 		r.journal.Close()
@@ -760,18 +752,4 @@ func (r *Report) closeFiles() {
 	if r.held != nil && !r.borrowed {
 		r.held.release()
 	}
-}
-
-// syncDir fsyncs the directory of path, so that a rename or removal in it
-// survives a power loss.
-func syncDir(path string) error {
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("sync directory of %s: %w", path, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory of %s: %w", path, err)
-	}
-	return nil
 }

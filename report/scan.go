@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wftrigger/wftrigger/internal/jsontext"
+	"github.com/wftrigger/wftrigger/report/internal/index"
 )
 
 // This file reads what resume needs of records fast: a rerun of a million
@@ -18,6 +19,42 @@ import (
 // structure only; Open checks each object with json.Valid before using it,
 // and a compaction reads the same bytes again (the report by the
 // descriptor kept open, the journal lines written or checked by this run).
+
+// head is what resume needs of a record: the fields that identify it and
+// its state.
+type head struct {
+	Key          string     `json:"key"`
+	WorkflowID   string     `json:"workflowId"`
+	Status       Status     `json:"status"`
+	Line         int        `json:"line"`
+	File         string     `json:"file"`
+	Uncertain    bool       `json:"uncertain"`
+	DispatchedAt *time.Time `json:"dispatchedAt"`
+	ExecState    string     `json:"-"` // the execution's state, if recorded
+	HasHistory   bool       `json:"-"` // the record carries a history: a deliberate second trigger
+}
+
+// state is the index state of the record.
+func (h *head) state() index.State {
+	switch h.Status {
+	case Succeeded:
+		return index.Succeeded
+	case Invalid:
+		return index.Invalid
+	case Dispatched:
+		return index.Dispatched
+	case Withdrawn:
+		return index.None
+	}
+	if h.Uncertain {
+		return index.Uncertain
+	}
+	return index.Failed
+}
+
+// isUncertain says whether a key in state st is looked up before it is
+// triggered again.
+func isUncertain(st index.State) bool { return st == index.Uncertain || st == index.Dispatched }
 
 // execState returns the state of an execution token: fast for the layout
 // appendEntry writes, encoding/json for any other.

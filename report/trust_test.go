@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wftrigger/wftrigger/report/internal/logstore"
 )
 
 // TestSymlinkedReport: a report named through a symlink is the same report
@@ -349,7 +351,7 @@ func TestPowerLoss(t *testing.T) {
 	setUpRun(t, path)
 	for round := range 3 {
 		var pf *powerLossFile
-		r, err := Open(Options{Path: path, Meta: testMeta(), journalFile: func(f *os.File) journalFile {
+		r, err := Open(Options{Path: path, Meta: testMeta(), journalFile: func(f *os.File) logstore.File {
 			pf = newPowerLossFile(f)
 			return pf
 		}})

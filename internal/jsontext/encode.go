@@ -69,6 +69,16 @@ func AppendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// AppendNonEmpty appends prefix (such as `,"name":`) and s as a JSON
+// string, unless s is empty: a string field with omitempty.
+func AppendNonEmpty(b []byte, prefix, s string) []byte {
+	if s == "" {
+		return b
+	}
+	b = append(b, prefix...)
+	return AppendString(b, s)
+}
+
 // ReplaceInvalid returns s with every byte that is not part of valid UTF-8
 // replaced by U+FFFD, as encoding/json writes it.
 func ReplaceInvalid(s string) string {

@@ -2,13 +2,13 @@
 // keys' states in a few hundred megabytes, outside the Go heap.
 //
 // Where it runs: in every run, dry run and rewrite of a report (package
-// report's index, one entry per object: a 64-bit hash to a 64-bit packed
-// state), and in report.ScanLive (one entry per key of a journal). Why
-// unsafe and mmap: a shard of 64 KiB or more is an anonymous mapping, so
-// the garbage collector neither scans it nor counts it in its heap goal;
-// with a Go slice, a 10M-key index would make the heap goal twice the
-// table, and every GC cycle would scan it. The mapping is private to the
-// process and freed by Free (the table must not be used afterwards);
+// index, the report's resume index, one entry per object: a 64-bit hash to
+// a 64-bit packed state), and in report.ScanLive (one entry per key of a
+// journal). Why unsafe and mmap: a shard of 64 KiB or more is an anonymous
+// mapping, so the garbage collector neither scans it nor counts it in its
+// heap goal; with a Go slice, a 10M-key index would make the heap goal
+// twice the table, and every GC cycle would scan it. The mapping is private
+// to the process and freed by Free (the table must not be used afterwards);
 // nothing else in the module maps memory.
 package offheap
 
