@@ -182,12 +182,9 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 		workers.Add(1)
 		g.Go(func() error {
 			defer workers.Done()
-			for t := range objects {
-				if err := r.process(t); err != nil {
-					return err
-				}
-			}
-			return nil
+			w := r.newWorker()
+			defer w.close()
+			return w.work(objects)
 		})
 	}
 	quit := make(chan struct{})
@@ -491,14 +488,14 @@ func (r *run) record(e report.Entry) error {
 // stops, or an answer is lost (then the object may have been triggered,
 // and is looked up before any other call). Throttled answers are retried
 // after the pacer's wait (and a Retry-After) and use up no attempt.
-func (r *run) process(t *task) error {
+func (r *run) process(w *worker, t *task) error {
 	for {
 		if !t.since.IsZero() {
 			r.c.Parked.Add(1)
 			r.flow.park(t)
 			return nil
 		}
-		err := r.attempt(t)
+		err := r.attempt(w, t)
 		if err == nil {
 			r.flow.finished()
 			return nil
@@ -516,7 +513,7 @@ var errAgain = errors.New("again")
 // attempt makes one call for t and acts on its answer: nil when the object
 // reached a final state (recorded), errAgain when it is to be called again
 // (or looked up first), another error when the run must end.
-func (r *run) attempt(t *task) error {
+func (r *run) attempt(w *worker, t *task) error {
 	e := &t.e
 	if t.tries >= r.cfg.Policy.MaxAttempts {
 		return r.fail(*e, t.lastErr)
@@ -540,13 +537,13 @@ func (r *run) attempt(t *task) error {
 		r.c.Retries.Add(1)
 	}
 	callAt := time.Now()
-	res, err := r.call(t.in)
+	res, err := w.call(t.in)
 	if err == nil {
 		e.Status, e.InstanceID, e.RequestID = report.Succeeded, res.InstanceID, res.RequestID
 		e.Uncertain, e.DispatchedAt = false, nil
 		r.c.Succeeded.Add(1)
 		r.pace.Answered(false)
-		if err := r.record(*e); err != nil {
+		if err := w.succeeded(*e); err != nil {
 			return err
 		}
 		return r.finish(nil, e.Key)
@@ -615,14 +612,6 @@ func (r *run) throttleWait(t *task, err error) time.Duration {
 		return 0
 	}
 	return r.cfg.Policy.Backoff(t.throttled, nil)
-}
-
-func (r *run) call(in TriggerInput) (TriggerResult, error) {
-	r.c.InFlight.Add(1)
-	defer r.c.InFlight.Add(-1)
-	ctx, cancel := context.WithTimeout(r.calls, r.cfg.Policy.Timeout)
-	defer cancel()
-	return r.api.Trigger(ctx, in)
 }
 
 // fail records the object as failed with err.
