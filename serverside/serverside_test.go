@@ -11,11 +11,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wftrigger/wftrigger/emulator"
+	"github.com/wftrigger/wftrigger/internal/fakeclock"
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/runner"
@@ -29,38 +29,19 @@ const (
 
 var testCreds = tencent.Credentials{SecretID: "AKIDserversideTest0001", SecretKey: "serversideTestKey0002"}
 
-// clock is the settable clock shared by the emulator, the client and the
-// run.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is an emulator on loopback, a client for it and a report folder.
 type env struct {
 	t      *testing.T
 	emu    *emulator.Server
 	base   string
 	client *tencent.Client
-	clock  *clock
+	clock  *fakeclock.Clock // shared by the emulator, the client and the run
 	dir    string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ck := &clock{t: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)}
+	ck := fakeclock.New(time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC))
 	emu := emulator.New(emulator.Config{SecretID: testCreds.SecretID, SecretKey: testCreds.SecretKey, Bucket: testBucket,
 		Workflows: []string{testWorkflow}, Seed: 7, Now: ck.Now})
 	base, err := emu.Start("127.0.0.1:0")
