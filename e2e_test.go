@@ -307,12 +307,7 @@ func TestStatusWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	dir := t.TempDir()
-	reportPath := filepath.Join(dir, "r.json")
-	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(20))
-	if code, _, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.txt"))...); code != 0 {
-		t.Fatalf("run: exit %d\n%s", code, stderr)
-	}
+	_, reportPath := ranKeys(t, url, oddKeys(20))
 	code, stdout, _ := wftrigger(t, "status", "--report", reportPath, "--ci-endpoint", url)
 	if code != 1 || !strings.Contains(stdout, "20 running") {
 		t.Errorf("status right after the run: exit %d, %q; want 1 with 20 running", code, stdout)
