@@ -150,6 +150,20 @@ func (e *env) report() reportFile {
 	return r
 }
 
+// checkOnce fails the test unless each key has one instance at the
+// emulator and the report counts succeeded entries, none failed.
+func (e *env) checkOnce(succeeded int) {
+	e.t.Helper()
+	for k, n := range e.emu.TriggerCounts() {
+		if n != 1 {
+			e.t.Errorf("%q has %d instances, want 1", k.Key, n)
+		}
+	}
+	if s := e.report().Summary; s.Succeeded != succeeded || s.Failed != 0 {
+		e.t.Errorf("summary = %+v, want %d succeeded, none failed", s, succeeded)
+	}
+}
+
 // jobRuns returns the instance id of every execution created by job id,
 // by key.
 func (e *env) jobRuns(id string) map[string]string {
@@ -265,14 +279,7 @@ func TestCrashBetweenIntentAndID(t *testing.T) {
 			if jobs := e.emu.Jobs(); len(jobs) != 1 || jobs[0].Name != intent {
 				t.Errorf("emulator jobs = %+v, want exactly one named %s", jobs, intent)
 			}
-			for k, n := range e.emu.TriggerCounts() {
-				if n != 1 {
-					t.Errorf("%q has %d instances, want 1", k.Key, n)
-				}
-			}
-			if s := e.report().Summary; s.Succeeded != 5 || s.Failed != 0 {
-				t.Errorf("summary = %+v", s)
-			}
+			e.checkOnce(5)
 		})
 	}
 }
@@ -325,14 +332,7 @@ func TestSkippedObjectsAreNotInJobThenTriggeredClientSide(t *testing.T) {
 	if !slices.Equal(triggered, want) {
 		t.Errorf("client-side rerun triggered %q, want %q", triggered, want)
 	}
-	for k, n := range e.emu.TriggerCounts() {
-		if n != 1 {
-			t.Errorf("%q has %d instances, want 1", k.Key, n)
-		}
-	}
-	if s := e.report().Summary; s.Succeeded != 10 || s.Failed != 0 {
-		t.Errorf("summary after the client-side rerun = %+v", s)
-	}
+	e.checkOnce(10)
 }
 
 func TestTimeWindow(t *testing.T) {
