@@ -178,6 +178,24 @@ func TestVerifyRejects(t *testing.T) {
 	good := func() *http.Request {
 		return signed("POST", triggerTarget(testWorkflow, "a.mp4"), now)
 	}
+	// tokenSigned is a request that carries token and signs it.
+	tokenSigned := func(token string) func() *http.Request {
+		return func() *http.Request {
+			r := httptest.NewRequest("POST", "http://"+testHost+triggerTarget(testWorkflow, "a.mp4"), nil)
+			r.Header.Set("X-Cos-Security-Token", token)
+			testSign(r, testID, testKey, now.Add(-time.Minute), now.Add(time.Minute), "x-cos-security-token")
+			return r
+		}
+	}
+	// authReplaced is the good request with old in its Authorization
+	// replaced by new.
+	authReplaced := func(old, new string) func() *http.Request {
+		return func() *http.Request {
+			r := good()
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), old, new, 1))
+			return r
+		}
+	}
 	tests := []struct {
 		name    string
 		token   string
@@ -196,24 +214,9 @@ func TestVerifyRejects(t *testing.T) {
 			r.Header.Set("Authorization", "Bearer abc")
 			return r
 		}, "AccessDenied", ""},
-		{"missing field", "", func() *http.Request {
-			r := good()
-			a := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", strings.Replace(a, "&q-url-param-list=", "&q-url-param-lost=", 1))
-			return r
-		}, "AccessDenied", ""},
-		{"bad sign time", "", func() *http.Request {
-			r := good()
-			a := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", strings.Replace(a, "q-sign-time=", "q-sign-time=x", 1))
-			return r
-		}, "AccessDenied", ""},
-		{"other algorithm", "", func() *http.Request {
-			r := good()
-			a := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", strings.Replace(a, "=sha1&", "=sha256&", 1))
-			return r
-		}, "AccessDenied", ""},
+		{"missing field", "", authReplaced("&q-url-param-list=", "&q-url-param-lost="), "AccessDenied", ""},
+		{"bad sign time", "", authReplaced("q-sign-time=", "q-sign-time=x"), "AccessDenied", ""},
+		{"other algorithm", "", authReplaced("=sha1&", "=sha256&"), "AccessDenied", ""},
 		{"unknown access key", "", func() *http.Request {
 			r := httptest.NewRequest("POST", "http://"+testHost+triggerTarget(testWorkflow, "a.mp4"), nil)
 			testSign(r, "AKIDother", testKey, now.Add(-time.Minute), now.Add(time.Minute))
@@ -224,30 +227,15 @@ func TestVerifyRejects(t *testing.T) {
 			testSign(r, testID, testKey, now.Add(-time.Hour), now.Add(-time.Second))
 			return r
 		}, "AccessDenied", "Request has expired"},
-		{"host not signed", "", func() *http.Request {
-			r := good()
-			a := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", strings.Replace(a, "q-header-list=host", "q-header-list=", 1))
-			return r
-		}, "AccessDenied", "the host header must be signed"},
+		{"host not signed", "", authReplaced("q-header-list=host", "q-header-list="), "AccessDenied", "the host header must be signed"},
 		{"token missing", "tok", good, "AccessDenied", "invalid security token"},
-		{"token wrong", "tok", func() *http.Request {
-			r := httptest.NewRequest("POST", "http://"+testHost+triggerTarget(testWorkflow, "a.mp4"), nil)
-			r.Header.Set("X-Cos-Security-Token", "other")
-			testSign(r, testID, testKey, now.Add(-time.Minute), now.Add(time.Minute), "x-cos-security-token")
-			return r
-		}, "AccessDenied", "invalid security token"},
+		{"token wrong", "tok", tokenSigned("other"), "AccessDenied", "invalid security token"},
 		{"token not signed", "tok", func() *http.Request {
 			r := good()
 			r.Header.Set("X-Cos-Security-Token", "tok")
 			return r
 		}, "AccessDenied", "invalid security token"},
-		{"token ok", "tok", func() *http.Request {
-			r := httptest.NewRequest("POST", "http://"+testHost+triggerTarget(testWorkflow, "a.mp4"), nil)
-			r.Header.Set("X-Cos-Security-Token", "tok")
-			testSign(r, testID, testKey, now.Add(-time.Minute), now.Add(time.Minute), "x-cos-security-token")
-			return r
-		}, "", ""},
+		{"token ok", "tok", tokenSigned("tok"), "", ""},
 		{"unsigned extra param is fine", "", func() *http.Request {
 			r := good()
 			r.URL.RawQuery += "&extra=1"
