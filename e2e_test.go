@@ -45,6 +45,17 @@ func writeCSV(t testing.TB, path string, keys []string) {
 	f.Close()
 }
 
+// csvKeys writes n odd keys to keys.csv in a fresh folder; it returns the
+// keys, the manifest's path and the path of a report beside it.
+func csvKeys(t *testing.T, n int) (keys []string, manifestPath, reportPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	keys = oddKeys(n)
+	manifestPath = filepath.Join(dir, "keys.csv")
+	writeCSV(t, manifestPath, keys)
+	return keys, manifestPath, filepath.Join(dir, "r.json")
+}
+
 // checkExactlyOnce asserts that the emulator accepted each key exactly once
 // and nothing else, and that the report's instance ids are the emulator's.
 func checkExactlyOnce(t *testing.T, srv *emulator.Server, keys []string, reportPath string) {
@@ -79,28 +90,24 @@ func checkExactlyOnce(t *testing.T, srv *emulator.Server, keys []string, reportP
 
 func TestBackfillOddKeys(t *testing.T) {
 	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(2000)
-	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
-	code, stdout, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.csv"))...)
+	keys, manifestPath, reportPath := csvKeys(t, 2000)
+	code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	checkExactlyOnce(t, srv, keys, filepath.Join(dir, "r.json"))
+	checkExactlyOnce(t, srv, keys, reportPath)
 }
 
 func TestBackfillRetriesFaults(t *testing.T) {
 	srv, url := testEmulator(t, emulator.Faults{ErrorRate: 0.05, SlowDownRate: 0.05, ResetRate: 0.02})
-	dir := t.TempDir()
-	keys := oddKeys(2000)
-	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
-	code, stdout, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.csv"), "--max-attempts", "10")...)
+	keys, manifestPath, reportPath := csvKeys(t, 2000)
+	code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath, "--max-attempts", "10")...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	checkExactlyOnce(t, srv, keys, filepath.Join(dir, "r.json"))
+	checkExactlyOnce(t, srv, keys, reportPath)
 	retried, recovered := 0, 0
-	for _, e := range readReport(t, filepath.Join(dir, "r.json")).Objects {
+	for _, e := range readReport(t, reportPath).Objects {
 		if e.Attempts > 1 {
 			retried++
 		}
@@ -157,11 +164,7 @@ func TestKill9(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	srv, url := testEmulator(t, emulator.Faults{Latency: time.Millisecond, ResetRate: 0.01})
-	dir := t.TempDir()
-	keys := oddKeys(6000)
-	manifestPath := filepath.Join(dir, "keys.csv")
-	writeCSV(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	keys, manifestPath, reportPath := csvKeys(t, 6000)
 	// At 2,000 calls a second the whole run takes 3 s: each kill lands in
 	// the middle of some run (where exactly is up to the machine).
 	args := runArgs(url, reportPath, "--manifest", manifestPath, "--concurrency", "16", "--max-attempts", "10", "--qps", "2000")
@@ -186,11 +189,7 @@ func TestSIGTERMIsResumable(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	srv, url := testEmulator(t, emulator.Faults{Latency: 2 * time.Millisecond})
-	dir := t.TempDir()
-	keys := oddKeys(3000)
-	manifestPath := filepath.Join(dir, "keys.csv")
-	writeCSV(t, manifestPath, keys)
-	reportPath := filepath.Join(dir, "r.json")
+	keys, manifestPath, reportPath := csvKeys(t, 3000)
 	args := runArgs(url, reportPath, "--manifest", manifestPath, "--qps", "1000")
 	cmd := startChild(t, args...)
 	waitFor(t, func() bool { return len(srv.Triggers()) >= 100 })
@@ -253,11 +252,8 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	srv, url := testEmulator(t, emulator.Faults{ReplyDelay: time.Minute})
-	dir := t.TempDir()
-	keys := oddKeys(40)
-	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
-	reportPath := filepath.Join(dir, "r.json")
-	args := runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.csv"), "--concurrency", "4")
+	keys, manifestPath, reportPath := csvKeys(t, 40)
+	args := runArgs(url, reportPath, "--manifest", manifestPath, "--concurrency", "4")
 	cmd := startChild(t, args...)
 	waitFor(t, func() bool { return len(srv.Triggers()) == 4 })
 	_ = cmd.Process.Signal(syscall.SIGKILL)
@@ -281,17 +277,15 @@ func TestTimeoutAfterSendIsLookedUp(t *testing.T) {
 	// client gives up after 1 s (ample time for the emulator to record, even
 	// on a loaded machine).
 	srv, url := testEmulator(t, emulator.Faults{ReplyDelay: 3 * time.Second})
-	dir := t.TempDir()
-	keys := oddKeys(8)
-	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
-	code, stdout, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.csv"), "--timeout", "1s")...)
+	keys, manifestPath, reportPath := csvKeys(t, 8)
+	code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath, "--timeout", "1s")...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	if !strings.Contains(stdout, "8 found in the execution list") {
 		t.Errorf("run said %q, want 8 found in the execution list", stdout)
 	}
-	checkExactlyOnce(t, srv, keys, filepath.Join(dir, "r.json"))
+	checkExactlyOnce(t, srv, keys, reportPath)
 }
 
 // TestStatusWait: instances run for a while; status without --wait says so
@@ -307,12 +301,7 @@ func TestStatusWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	dir := t.TempDir()
-	reportPath := filepath.Join(dir, "r.json")
-	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(20))
-	if code, _, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.txt"))...); code != 0 {
-		t.Fatalf("run: exit %d\n%s", code, stderr)
-	}
+	_, reportPath := ranKeys(t, url, oddKeys(20))
 	code, stdout, _ := wftrigger(t, "status", "--report", reportPath, "--ci-endpoint", url)
 	if code != 1 || !strings.Contains(stdout, "20 running") {
 		t.Errorf("status right after the run: exit %d, %q; want 1 with 20 running", code, stdout)
@@ -365,11 +354,8 @@ func TestSIGHUPStopsLikeSIGTERM(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	srv, url := testEmulator(t, emulator.Faults{Latency: 2 * time.Millisecond})
-	dir := t.TempDir()
-	keys := oddKeys(3000)
-	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
-	reportPath := filepath.Join(dir, "r.json")
-	args := runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.csv"), "--qps", "1000")
+	keys, manifestPath, reportPath := csvKeys(t, 3000)
+	args := runArgs(url, reportPath, "--manifest", manifestPath, "--qps", "1000")
 	cmd := childProcess(t, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

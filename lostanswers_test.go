@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -39,12 +38,9 @@ func TestLostAnswersNeverTwice(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { srv.Close() })
-			dir := t.TempDir()
-			keys := oddKeys(800)
-			writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
-			reportPath := filepath.Join(dir, "r.json")
+			keys, manifestPath, reportPath := csvKeys(t, 800)
 			start := time.Now()
-			code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.csv"), "--max-attempts", "10")...)
+			code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath, "--max-attempts", "10")...)
 			elapsed := time.Since(start)
 			if code != 0 {
 				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)

@@ -190,3 +190,17 @@ func manifestSetup(t *testing.T, n int) (srv *emulator.Server, url, dir string, 
 	reportPath = filepath.Join(dir, "r.json")
 	return srv, url, dir, keys, manifestPath, reportPath
 }
+
+// ranKeys writes keys to keys.txt in a fresh folder and runs them to the
+// end against url; it returns the folder and the path of the run's report.
+func ranKeys(t *testing.T, url string, keys []string) (dir, reportPath string) {
+	t.Helper()
+	dir = t.TempDir()
+	reportPath = filepath.Join(dir, "r.json")
+	manifestPath := filepath.Join(dir, "keys.txt")
+	writeLines(t, manifestPath, keys)
+	if code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath)...); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	return dir, reportPath
+}

@@ -147,11 +147,7 @@ func TestJournalTornTailRecovered(t *testing.T) {
 	}
 	f.WriteString(`{"key":"media/a b/a b 0.mp4","status":"succ`) // a torn last line
 	f.Close()
-	code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath)...)
-	if code != 0 {
-		t.Fatalf("rerun over a torn journal: exit %d\n%s%s", code, stdout, stderr)
-	}
-	checkExactlyOnce(t, srv, keys, reportPath)
+	finalRun(t, srv, url, reportPath, manifestPath, keys)
 }
 
 func TestLaterFailureDoesNotUndoSuccess(t *testing.T) {
@@ -170,11 +166,7 @@ func TestLaterFailureDoesNotUndoSuccess(t *testing.T) {
 }
 
 func TestStaleTempFilesRemoved(t *testing.T) {
-	_, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, oddKeys(5))
-	reportPath := filepath.Join(dir, "r.json")
+	_, url, _, _, manifestPath, reportPath := manifestSetup(t, 5)
 	stale := reportPath + ".tmp-999999999"
 	if err := os.WriteFile(stale, []byte(`{"version": 1, "bucket": `), 0o666); err != nil {
 		t.Fatal(err)
@@ -188,11 +180,7 @@ func TestStaleTempFilesRemoved(t *testing.T) {
 }
 
 func TestReportFolderCreated(t *testing.T) {
-	srv, url := testEmulator(t, emulator.Faults{})
-	dir := t.TempDir()
-	keys := oddKeys(5)
-	manifestPath := filepath.Join(dir, "keys.txt")
-	writeLines(t, manifestPath, keys)
+	srv, url, dir, keys, manifestPath, _ := manifestSetup(t, 5)
 	reportPath := filepath.Join(dir, "new", "folder", "r.json")
 	finishedRun(t, url, reportPath, manifestPath)
 	checkExactlyOnce(t, srv, keys, reportPath)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -31,11 +30,8 @@ func TestQuotaThrottlingIsNotFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	dir := t.TempDir()
-	keys := oddKeys(1500)
-	writeCSV(t, filepath.Join(dir, "keys.csv"), keys)
-	reportPath := filepath.Join(dir, "r.json")
-	code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", filepath.Join(dir, "keys.csv"),
+	keys, manifestPath, reportPath := csvKeys(t, 1500)
+	code, stdout, stderr := wftrigger(t, runArgs(url, reportPath, "--manifest", manifestPath,
 		"--qps", "1000", "--max-attempts", "1")...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)

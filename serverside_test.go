@@ -37,6 +37,18 @@ func prefixedKeys(prefix string, n int) []string {
 	return keys
 }
 
+// jobEmulator starts an emulator holding n keys under prefix (modified an
+// hour ago), whose inventory trigger jobs run with opts; it returns the
+// emulator, its URL, the keys and a report path in a fresh folder.
+func jobEmulator(t *testing.T, prefix string, n int, opts emulator.JobOptions) (srv *emulator.Server, url string, keys []string, path string) {
+	t.Helper()
+	srv, url = testEmulator(t, emulator.Faults{})
+	keys = prefixedKeys(prefix, n)
+	putKeys(srv, keys)
+	srv.SetJobOptions(opts)
+	return srv, url, keys, filepath.Join(t.TempDir(), "r.json")
+}
+
 // jobTriggers counts the emulator's instances: by a job, and by a
 // TriggerWorkflow call, failing on any key with two.
 func jobTriggers(t *testing.T, srv *emulator.Server) (byJob, byCall int) {
@@ -68,12 +80,8 @@ func reportKeys(rep testReport, status report.Status) []string {
 }
 
 func TestServerSidePrefixEndToEnd(t *testing.T) {
-	srv, url := testEmulator(t, emulator.Faults{})
-	keys := prefixedKeys("videos/", 30)
-	putKeys(srv, keys)
+	srv, url, keys, path := jobEmulator(t, "videos/", 30, emulator.JobOptions{Rate: 200})
 	putKeys(srv, []string{"other/x.mp4"})
-	srv.SetJobOptions(emulator.JobOptions{Rate: 200})
-	path := filepath.Join(t.TempDir(), "r.json")
 
 	code, stdout, stderr := wftrigger(t, serverArgs(url, path, "--prefix", "videos/")...)
 	if code != 0 {
@@ -146,11 +154,7 @@ func TestServerSideRefusals(t *testing.T) {
 }
 
 func TestServerSideNotInJobThenClientSide(t *testing.T) {
-	srv, url := testEmulator(t, emulator.Faults{})
-	keys := prefixedKeys("s/", 12)
-	putKeys(srv, keys)
-	srv.SetJobOptions(emulator.JobOptions{SkipEvery: 4})
-	path := filepath.Join(t.TempDir(), "r.json")
+	srv, url, keys, path := jobEmulator(t, "s/", 12, emulator.JobOptions{SkipEvery: 4})
 
 	code, stdout, stderr := wftrigger(t, serverArgs(url, path, "--prefix", "s/")...)
 	if code != 1 || !strings.Contains(stderr, "without --server-side") {
@@ -196,11 +200,7 @@ func TestServerSideKill9DuringWait(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	srv, url := testEmulator(t, emulator.Faults{})
-	keys := prefixedKeys("k/", 40)
-	putKeys(srv, keys)
-	srv.SetJobOptions(emulator.JobOptions{Rate: 20}) // 2 s
-	path := filepath.Join(t.TempDir(), "r.json")
+	srv, url, keys, path := jobEmulator(t, "k/", 40, emulator.JobOptions{Rate: 20}) // 2 s
 	args := serverArgs(url, path, "--prefix", "k/")
 
 	cmd := startChild(t, args...)
@@ -229,11 +229,7 @@ func TestServerSideStopThenCancel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	srv, url := testEmulator(t, emulator.Faults{})
-	keys := prefixedKeys("c/", 30)
-	putKeys(srv, keys)
-	srv.SetJobOptions(emulator.JobOptions{Rate: 1}) // 30 s: it is cancelled long before
-	path := filepath.Join(t.TempDir(), "r.json")
+	srv, url, _, path := jobEmulator(t, "c/", 30, emulator.JobOptions{Rate: 1}) // 30 s: it is cancelled long before
 	args := serverArgs(url, path, "--prefix", "c/")
 
 	cmd := startChild(t, args...)

@@ -209,12 +209,7 @@ func TestRunWaitStopped(t *testing.T) {
 // finds that endpoint in the report, with no endpoint or region flag.
 func TestStatusRecordedEndpoint(t *testing.T) {
 	srv, url := execEmulator(t, func(c *emulator.Config) { c.ExecutionDelay = 0 })
-	dir := t.TempDir()
-	path := filepath.Join(dir, "r.json")
-	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(6))
-	if code, stdout, stderr := wftrigger(t, runArgs(url, path, "--manifest", filepath.Join(dir, "keys.txt"))...); code != 0 {
-		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
-	}
+	_, path := ranKeys(t, url, oddKeys(6))
 	if r := readReport(t, path); r.CIEndpoint != url || r.COSEndpoint != url {
 		t.Fatalf("report records endpoints %q %q, want %q", r.CIEndpoint, r.COSEndpoint, url)
 	}
@@ -236,12 +231,7 @@ func TestStatusLookupErrors(t *testing.T) {
 		c.ExecutionDelay = 0
 		c.DescribeDenyPrefixes = []string{"secret/"}
 	})
-	dir := t.TempDir()
-	path := filepath.Join(dir, "r.json")
-	writeLines(t, filepath.Join(dir, "keys.txt"), []string{"ok/1.mp4", "ok/2.mp4", "secret/1.mp4"})
-	if code, stdout, stderr := wftrigger(t, runArgs(url, path, "--manifest", filepath.Join(dir, "keys.txt"))...); code != 0 {
-		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
-	}
+	dir, path := ranKeys(t, url, []string{"ok/1.mp4", "ok/2.mp4", "secret/1.mp4"})
 	code, stdout, stderr := wftrigger(t, "status", "--report", path)
 	if code != 1 || !strings.Contains(stdout, "3 instances: 2 Success, 0 Failed, 0 Cancel, 0 running, 0 not found, 1 look-up errors") {
 		t.Fatalf("status with a denied look-up: exit %d, want 1\n%s%s", code, stdout, stderr)
@@ -292,12 +282,7 @@ func TestStatusDeniedEverywhere(t *testing.T) {
 		c.ExecutionDelay = 0
 		c.DescribeDenyPrefixes = []string{""}
 	})
-	dir := t.TempDir()
-	path := filepath.Join(dir, "r.json")
-	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(30))
-	if code, stdout, stderr := wftrigger(t, runArgs(url, path, "--manifest", filepath.Join(dir, "keys.txt"))...); code != 0 {
-		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
-	}
+	_, path := ranKeys(t, url, oddKeys(30))
 	code, stdout, stderr := wftrigger(t, "status", "--report", path, "--concurrency", "2")
 	if code != 3 || !strings.Contains(stdout, "30 instances: 0 Success, 0 Failed, 0 Cancel, 0 running, 0 not found, 20 look-up errors, 10 not looked up") ||
 		!strings.Contains(stderr, "AccessDenied") || !strings.Contains(stderr, "ci:DescribeMediaWorkflowExecutions") {

@@ -324,42 +324,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.advanceJobs(s.now())
 
+	if !rt.allows(r.Method) {
+		s.writeError(w, r, svc, rid, errMethod(r.Method))
+		return
+	}
 	switch rt {
 	case routeTrigger:
-		if r.Method != http.MethodPost {
-			s.writeError(w, r, svc, rid, errMethod(r.Method))
-			return
-		}
 		s.serveTrigger(w, r, rid, pairs, auth)
 	case routeExecList:
-		if r.Method != http.MethodGet {
-			s.writeError(w, r, svc, rid, errMethod(r.Method))
-			return
-		}
 		s.serveExecutions(w, r, rid, pairs)
 	case routeExecGet:
-		if r.Method != http.MethodGet {
-			s.writeError(w, r, svc, rid, errMethod(r.Method))
-			return
-		}
 		s.serveExecution(w, r, rid)
 	case routeList:
-		if r.Method != http.MethodGet {
-			s.writeError(w, r, svc, rid, errMethod(r.Method))
-			return
-		}
 		s.serveList(w, r, rid, pairs)
 	case routeObject:
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			s.writeError(w, r, svc, rid, errMethod(r.Method))
-			return
-		}
 		s.serveObject(w, r, rid)
 	case routeJobs:
 		s.serveJobs(w, r, rid, pairs, auth)
 	default:
 		s.writeError(w, r, svc, rid, &apiError{http.StatusNotFound, "ResourceNotFound", "no such resource"})
 	}
+}
+
+// allows reports whether method is allowed on rt. The job routes check
+// their own methods; a resource that does not exist is not found whatever
+// the method.
+func (rt route) allows(method string) bool {
+	switch rt {
+	case routeTrigger:
+		return method == http.MethodPost
+	case routeExecList, routeExecGet, routeList:
+		return method == http.MethodGet
+	case routeObject:
+		return method == http.MethodGet || method == http.MethodHead
+	}
+	return true
 }
 
 func errMethod(m string) *apiError {

@@ -282,22 +282,14 @@ func (s *Server) serveExecutions(w http.ResponseWriter, r *http.Request, rid str
 		}
 		end = t
 	}
-	size := 10
-	if v, _ := queryGet(pairs, "size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			fail("size must be between 1 and 100, got " + strconv.Quote(v))
-			return
-		}
-		size = n
+	size, e := querySize(pairs)
+	if e != nil {
+		s.writeError(w, r, serviceCI, rid, e)
+		return
 	}
-	asc := false
-	switch v, _ := queryGet(pairs, "orderByTime"); v {
-	case "", "Desc":
-	case "Asc":
-		asc = true
-	default:
-		fail("orderByTime must be Asc or Desc, got " + strconv.Quote(v))
+	asc, e := queryAscending(pairs)
+	if e != nil {
+		s.writeError(w, r, serviceCI, rid, e)
 		return
 	}
 	sv, _ := queryGet(pairs, "states")
@@ -320,18 +312,10 @@ func (s *Server) serveExecutions(w http.ResponseWriter, r *http.Request, rid str
 		list = s.jobExecutions(jobID, wf, name)
 	}
 
-	// The scan position (an index into list) is the opaque nextToken.
-	pos, step := 0, 1
-	if !asc {
-		pos, step = len(list)-1, -1
-	}
-	if v, _ := queryGet(pairs, "nextToken"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n >= len(list) {
-			fail("invalid nextToken " + strconv.Quote(v))
-			return
-		}
-		pos = n
+	pos, step, e := queryScan(pairs, len(list), asc)
+	if e != nil {
+		s.writeError(w, r, serviceCI, rid, e)
+		return
 	}
 
 	now := s.now()

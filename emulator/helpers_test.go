@@ -11,9 +11,10 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wftrigger/wftrigger/internal/fakeclock"
 )
 
 const (
@@ -23,26 +24,9 @@ const (
 	testHost     = "examplebucket-1250000000.ci.ap-guangzhou.myqcloud.com"
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newFakeClock returns a settable clock at the tests' start time.
+func newFakeClock() *fakeclock.Clock {
+	return fakeclock.New(time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC))
 }
 
 // testEncode is the §1 UrlEncode written another way than the emulator's:
@@ -97,7 +81,7 @@ func testSign(r *http.Request, id, secret string, start, end time.Time, headers 
 
 // newTestServer returns a Server with test credentials, one workflow and a
 // fake clock, adjusted by edit.
-func newTestServer(t testing.TB, edit func(*Config)) (*Server, *fakeClock) {
+func newTestServer(t testing.TB, edit func(*Config)) (*Server, *fakeclock.Clock) {
 	t.Helper()
 	clock := newFakeClock()
 	cfg := Config{

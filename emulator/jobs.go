@@ -526,13 +526,9 @@ func (s *Server) PutInventory(dir string, keys []string, lastModified time.Time)
 }
 
 func (s *Server) listJobs(w http.ResponseWriter, rid string, pairs []pair) *apiError {
-	size := 10
-	if v, _ := queryGet(pairs, "size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return errInvalidArgument("size must be between 1 and 100, got " + strconv.Quote(v))
-		}
-		size = n
+	size, e := querySize(pairs)
+	if e != nil {
+		return e
 	}
 	if v, _ := queryGet(pairs, "type"); v != "" && v != "Workflow" && v != "Job" {
 		return errInvalidArgument("invalid type " + strconv.Quote(v))
@@ -541,27 +537,16 @@ func (s *Server) listJobs(w http.ResponseWriter, rid string, pairs []pair) *apiE
 	wf, _ := queryGet(pairs, "workflowId")
 	jobID, _ := queryGet(pairs, "jobId")
 	states, _ := queryGet(pairs, "states")
-	asc := false
-	switch v, _ := queryGet(pairs, "orderByTime"); v {
-	case "", "Desc":
-	case "Asc":
-		asc = true
-	default:
-		return errInvalidArgument("orderByTime must be Asc or Desc, got " + strconv.Quote(v))
+	asc, e := queryAscending(pairs)
+	if e != nil {
+		return e
 	}
 	s.jobs.mu.Lock()
 	all := s.jobs.all[:len(s.jobs.all):len(s.jobs.all)]
 	s.jobs.mu.Unlock()
-	pos, step := len(all)-1, -1
-	if asc {
-		pos, step = 0, 1
-	}
-	if v, _ := queryGet(pairs, "nextToken"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n >= len(all) {
-			return errInvalidArgument("invalid nextToken " + strconv.Quote(v))
-		}
-		pos = n
+	pos, step, e := queryScan(pairs, len(all), asc)
+	if e != nil {
+		return e
 	}
 	var ids []string
 	next := ""

@@ -36,6 +36,22 @@ func vectors() []vector {
 	const cosHost = "examplebucket-1250000000.cos.ap-beijing.myqcloud.com"
 	const trig = "q-sign-algorithm=sha1&q-ak=" + docID + "&q-sign-time=1700000000;1700003600&q-key-time=1700000000;1700003600"
 	const wf = "w0123456789abcdef0123456789abcdef"
+	// trigger is a §1.2 vector: POST /triggerworkflow?name=&object=OBJECT&workflowId=wf,
+	// its Content-Length of 0 signed (and the STS token, when given),
+	// inside the key time 1700000000;1700003600; auth is the Authorization
+	// from q-header-list on, and other the object of the request it must
+	// not fit.
+	trigger := func(name, object, other, token, auth string) vector {
+		target := func(object string) string {
+			return "http://" + ciHost + "/triggerworkflow?name=&object=" + object + "&workflowId=" + wf
+		}
+		v := vector{name: name, method: "POST", url: target(object), headers: [][2]string{{"Content-Length", "0"}},
+			token: token, auth: trig + auth, start: 1700000000, otherURL: target(other)}
+		if token != "" {
+			v.headers = append(v.headers, [2]string{"X-Cos-Security-Token", token})
+		}
+		return v
+	}
 	return []vector{
 		{
 			name:   "doc put object",
@@ -62,43 +78,14 @@ func vectors() []vector {
 			start:    1557989753,
 			otherURL: "http://" + cosHost + "/exampleobject(%E8%85%BE%E8%AE%AF%E4%BA%91)?response-content-type=application%2Foctet-stream&response-cache-control=max-age%3D601",
 		},
-		{
-			name:     "A plain key",
-			method:   "POST",
-			url:      "http://" + ciHost + "/triggerworkflow?name=&object=input%2Fvideo.mp4&workflowId=" + wf,
-			headers:  [][2]string{{"Content-Length", "0"}},
-			auth:     trig + "&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=d13bd0c05b2752e872954068a872755f4d47b21a",
-			start:    1700000000,
-			otherURL: "http://" + ciHost + "/triggerworkflow?name=&object=input%2Fvideo.mp5&workflowId=" + wf,
-		},
-		{
-			name:     "B odd key, plus for space",
-			method:   "POST",
-			url:      "http://" + ciHost + "/triggerworkflow?name=&object=media%2Fmy+video%2Bfinal+100%25%2F%E8%A7%86%E9%A2%91+1.mp4&workflowId=" + wf,
-			headers:  [][2]string{{"Content-Length", "0"}},
-			auth:     trig + "&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=1448bb16c5505b4215d7bd783f4dca6181e8f460",
-			start:    1700000000,
-			otherURL: "http://" + ciHost + "/triggerworkflow?name=&object=media%2Fmy+video+final+100%25%2F%E8%A7%86%E9%A2%91+1.mp4&workflowId=" + wf,
-		},
-		{
-			name:     "B odd key, %20 for space",
-			method:   "POST",
-			url:      "http://" + ciHost + "/triggerworkflow?name=&object=media%2Fmy%20video%2Bfinal%20100%25%2F%E8%A7%86%E9%A2%91%201.mp4&workflowId=" + wf,
-			headers:  [][2]string{{"Content-Length", "0"}},
-			auth:     trig + "&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=1448bb16c5505b4215d7bd783f4dca6181e8f460",
-			start:    1700000000,
-			otherURL: "http://" + ciHost + "/triggerworkflow?name=&object=media%2Fmy%20video%2Bfinal%20100%2525%2F%E8%A7%86%E9%A2%91%201.mp4&workflowId=" + wf,
-		},
-		{
-			name:     "C STS token",
-			method:   "POST",
-			url:      "http://" + ciHost + "/triggerworkflow?name=&object=input%2Fvideo.mp4&workflowId=" + wf,
-			headers:  [][2]string{{"Content-Length", "0"}, {"X-Cos-Security-Token", "EXAMPLE-STS-TOKEN"}},
-			token:    "EXAMPLE-STS-TOKEN",
-			auth:     trig + "&q-header-list=content-length;host;x-cos-security-token&q-url-param-list=name;object;workflowid&q-signature=4aa7b4f13a04161f0da4cf8de385415ff6c70712",
-			start:    1700000000,
-			otherURL: "http://" + ciHost + "/triggerworkflow?name=&object=input%2Fvideo.mp&workflowId=" + wf,
-		},
+		trigger("A plain key", "input%2Fvideo.mp4", "input%2Fvideo.mp5", "",
+			"&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=d13bd0c05b2752e872954068a872755f4d47b21a"),
+		trigger("B odd key, plus for space", "media%2Fmy+video%2Bfinal+100%25%2F%E8%A7%86%E9%A2%91+1.mp4", "media%2Fmy+video+final+100%25%2F%E8%A7%86%E9%A2%91+1.mp4", "",
+			"&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=1448bb16c5505b4215d7bd783f4dca6181e8f460"),
+		trigger("B odd key, %20 for space", "media%2Fmy%20video%2Bfinal%20100%25%2F%E8%A7%86%E9%A2%91%201.mp4", "media%2Fmy%20video%2Bfinal%20100%2525%2F%E8%A7%86%E9%A2%91%201.mp4", "",
+			"&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=1448bb16c5505b4215d7bd783f4dca6181e8f460"),
+		trigger("C STS token", "input%2Fvideo.mp4", "input%2Fvideo.mp", "EXAMPLE-STS-TOKEN",
+			"&q-header-list=content-length;host;x-cos-security-token&q-url-param-list=name;object;workflowid&q-signature=4aa7b4f13a04161f0da4cf8de385415ff6c70712"),
 		{
 			name:     "D minimal",
 			method:   "POST",
@@ -191,6 +178,24 @@ func TestVerifyRejects(t *testing.T) {
 	good := func() *http.Request {
 		return signed("POST", triggerTarget(testWorkflow, "a.mp4"), now)
 	}
+	// tokenSigned is a request that carries token and signs it.
+	tokenSigned := func(token string) func() *http.Request {
+		return func() *http.Request {
+			r := httptest.NewRequest("POST", "http://"+testHost+triggerTarget(testWorkflow, "a.mp4"), nil)
+			r.Header.Set("X-Cos-Security-Token", token)
+			testSign(r, testID, testKey, now.Add(-time.Minute), now.Add(time.Minute), "x-cos-security-token")
+			return r
+		}
+	}
+	// authReplaced is the good request with old in its Authorization
+	// replaced by new.
+	authReplaced := func(old, new string) func() *http.Request {
+		return func() *http.Request {
+			r := good()
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), old, new, 1))
+			return r
+		}
+	}
 	tests := []struct {
 		name    string
 		token   string
@@ -209,24 +214,9 @@ func TestVerifyRejects(t *testing.T) {
 			r.Header.Set("Authorization", "Bearer abc")
 			return r
 		}, "AccessDenied", ""},
-		{"missing field", "", func() *http.Request {
-			r := good()
-			a := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", strings.Replace(a, "&q-url-param-list=", "&q-url-param-lost=", 1))
-			return r
-		}, "AccessDenied", ""},
-		{"bad sign time", "", func() *http.Request {
-			r := good()
-			a := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", strings.Replace(a, "q-sign-time=", "q-sign-time=x", 1))
-			return r
-		}, "AccessDenied", ""},
-		{"other algorithm", "", func() *http.Request {
-			r := good()
-			a := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", strings.Replace(a, "=sha1&", "=sha256&", 1))
-			return r
-		}, "AccessDenied", ""},
+		{"missing field", "", authReplaced("&q-url-param-list=", "&q-url-param-lost="), "AccessDenied", ""},
+		{"bad sign time", "", authReplaced("q-sign-time=", "q-sign-time=x"), "AccessDenied", ""},
+		{"other algorithm", "", authReplaced("=sha1&", "=sha256&"), "AccessDenied", ""},
 		{"unknown access key", "", func() *http.Request {
 			r := httptest.NewRequest("POST", "http://"+testHost+triggerTarget(testWorkflow, "a.mp4"), nil)
 			testSign(r, "AKIDother", testKey, now.Add(-time.Minute), now.Add(time.Minute))
@@ -237,30 +227,15 @@ func TestVerifyRejects(t *testing.T) {
 			testSign(r, testID, testKey, now.Add(-time.Hour), now.Add(-time.Second))
 			return r
 		}, "AccessDenied", "Request has expired"},
-		{"host not signed", "", func() *http.Request {
-			r := good()
-			a := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", strings.Replace(a, "q-header-list=host", "q-header-list=", 1))
-			return r
-		}, "AccessDenied", "the host header must be signed"},
+		{"host not signed", "", authReplaced("q-header-list=host", "q-header-list="), "AccessDenied", "the host header must be signed"},
 		{"token missing", "tok", good, "AccessDenied", "invalid security token"},
-		{"token wrong", "tok", func() *http.Request {
-			r := httptest.NewRequest("POST", "http://"+testHost+triggerTarget(testWorkflow, "a.mp4"), nil)
-			r.Header.Set("X-Cos-Security-Token", "other")
-			testSign(r, testID, testKey, now.Add(-time.Minute), now.Add(time.Minute), "x-cos-security-token")
-			return r
-		}, "AccessDenied", "invalid security token"},
+		{"token wrong", "tok", tokenSigned("other"), "AccessDenied", "invalid security token"},
 		{"token not signed", "tok", func() *http.Request {
 			r := good()
 			r.Header.Set("X-Cos-Security-Token", "tok")
 			return r
 		}, "AccessDenied", "invalid security token"},
-		{"token ok", "tok", func() *http.Request {
-			r := httptest.NewRequest("POST", "http://"+testHost+triggerTarget(testWorkflow, "a.mp4"), nil)
-			r.Header.Set("X-Cos-Security-Token", "tok")
-			testSign(r, testID, testKey, now.Add(-time.Minute), now.Add(time.Minute), "x-cos-security-token")
-			return r
-		}, "", ""},
+		{"token ok", "tok", tokenSigned("tok"), "", ""},
 		{"unsigned extra param is fine", "", func() *http.Request {
 			r := good()
 			r.URL.RawQuery += "&extra=1"

@@ -10,16 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wftrigger/wftrigger/internal/fakeclock"
 )
-
-// clock is a settable clock for the Writer.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // wait returns the next periodic write's error; it fails the test after a
 // minute (a hang, not a timing assertion).
@@ -47,7 +40,7 @@ func value(t *testing.T, path, name string) (float64, bool) {
 func TestWriterTicks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.prom")
 	ticks := make(chan time.Time)
-	clk := &clock{t: t0}
+	clk := fakeclock.New(t0)
 	var calls atomic.Int64
 	snapshot := func() Snapshot {
 		s := fullSnapshot()
@@ -153,7 +146,7 @@ func TestWriterCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	written := make(chan error, 1)
-	clk := &clock{t: t1}
+	clk := fakeclock.New(t1)
 	w := start(ctx, path, make(chan time.Time), func() {}, clk.Now, fullSnapshot, nil, func(err error) { written <- err })
 	if err := wait(t, written); err != nil {
 		t.Fatal(err)

@@ -11,11 +11,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wftrigger/wftrigger/emulator"
+	"github.com/wftrigger/wftrigger/internal/fakeclock"
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/runner"
@@ -29,38 +29,19 @@ const (
 
 var testCreds = tencent.Credentials{SecretID: "AKIDserversideTest0001", SecretKey: "serversideTestKey0002"}
 
-// clock is the settable clock shared by the emulator, the client and the
-// run.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is an emulator on loopback, a client for it and a report folder.
 type env struct {
 	t      *testing.T
 	emu    *emulator.Server
 	base   string
 	client *tencent.Client
-	clock  *clock
+	clock  *fakeclock.Clock // shared by the emulator, the client and the run
 	dir    string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ck := &clock{t: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)}
+	ck := fakeclock.New(time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC))
 	emu := emulator.New(emulator.Config{SecretID: testCreds.SecretID, SecretKey: testCreds.SecretKey, Bucket: testBucket,
 		Workflows: []string{testWorkflow}, Seed: 7, Now: ck.Now})
 	base, err := emu.Start("127.0.0.1:0")
@@ -167,6 +148,20 @@ func (e *env) report() reportFile {
 	}
 	sort.Slice(r.Objects, func(i, j int) bool { return r.Objects[i].Key < r.Objects[j].Key })
 	return r
+}
+
+// checkOnce fails the test unless each key has one instance at the
+// emulator and the report counts succeeded entries, none failed.
+func (e *env) checkOnce(succeeded int) {
+	e.t.Helper()
+	for k, n := range e.emu.TriggerCounts() {
+		if n != 1 {
+			e.t.Errorf("%q has %d instances, want 1", k.Key, n)
+		}
+	}
+	if s := e.report().Summary; s.Succeeded != succeeded || s.Failed != 0 {
+		e.t.Errorf("summary = %+v, want %d succeeded, none failed", s, succeeded)
+	}
 }
 
 // jobRuns returns the instance id of every execution created by job id,
@@ -284,14 +279,7 @@ func TestCrashBetweenIntentAndID(t *testing.T) {
 			if jobs := e.emu.Jobs(); len(jobs) != 1 || jobs[0].Name != intent {
 				t.Errorf("emulator jobs = %+v, want exactly one named %s", jobs, intent)
 			}
-			for k, n := range e.emu.TriggerCounts() {
-				if n != 1 {
-					t.Errorf("%q has %d instances, want 1", k.Key, n)
-				}
-			}
-			if s := e.report().Summary; s.Succeeded != 5 || s.Failed != 0 {
-				t.Errorf("summary = %+v", s)
-			}
+			e.checkOnce(5)
 		})
 	}
 }
@@ -344,14 +332,7 @@ func TestSkippedObjectsAreNotInJobThenTriggeredClientSide(t *testing.T) {
 	if !slices.Equal(triggered, want) {
 		t.Errorf("client-side rerun triggered %q, want %q", triggered, want)
 	}
-	for k, n := range e.emu.TriggerCounts() {
-		if n != 1 {
-			t.Errorf("%q has %d instances, want 1", k.Key, n)
-		}
-	}
-	if s := e.report().Summary; s.Succeeded != 10 || s.Failed != 0 {
-		t.Errorf("summary after the client-side rerun = %+v", s)
-	}
+	e.checkOnce(10)
 }
 
 func TestTimeWindow(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +91,15 @@ type endpoint struct {
 // one refused connection may be a restart, two with none ever made is a
 // wrong endpoint. It keeps a run within 2 × concurrency calls.
 const unreachableAfter = 2
+
+// under returns path below the endpoint's base path; path as it is for no
+// endpoint (whose call then fails as not configured).
+func (e *endpoint) under(path string) string {
+	if e == nil {
+		return path
+	}
+	return e.base + path
+}
 
 // transportError is the error of a request to e that got no answer.
 func (e *endpoint) transportError(op string, err error) *TransportError {
@@ -367,6 +377,14 @@ func (c *Client) get1(ctx context.Context, op string, e *endpoint, path, rawPath
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
+	return c.send(op, e, req, s, fresh)
+}
+
+// send signs req by s (its query parameters read from the URL), with a
+// fresh signing key when fresh is set, and sends it to e. It returns the
+// response of a 2xx answer, whose body the caller closes; other answers
+// become *APIError.
+func (c *Client) send(op string, e *endpoint, req *http.Request, s *signer, fresh bool) (*http.Response, error) {
 	if s.creds.SecretID != "" {
 		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, nil, nil)
 	}
@@ -440,17 +458,21 @@ func (c *Client) renewed(ctx context.Context, err error, s *signer) *signer {
 	return c.signerOf(fresh)
 }
 
-// getBody is get that reads the whole answer.
-func (c *Client) getBody(ctx context.Context, op string, e *endpoint, path, rawQuery string) ([]byte, http.Header, error) {
-	resp, err := c.get(ctx, op, e, path, "", rawQuery)
+// getXML is get that decodes the whole answer into v; it returns the
+// answer's header.
+func (c *Client) getXML(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, v any) (http.Header, error) {
+	resp, err := c.get(ctx, op, e, path, rawPath, rawQuery)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	b, err := readAll(resp)
+	body, err := readAll(resp)
 	if err != nil {
-		return nil, nil, &TransportError{Op: op, Err: err, Sent: true}
+		return nil, &TransportError{Op: op, Err: err, Sent: true}
 	}
-	return b, resp.Header, nil
+	if err := xml.Unmarshal(body, v); err != nil {
+		return nil, &TransportError{Op: op, Err: fmt.Errorf("decode answer: %w", err), Sent: true}
+	}
+	return resp.Header, nil
 }
 
 // readAll reads and closes the body of resp, at most maxBody bytes.
@@ -505,13 +527,8 @@ func (c *Client) GetObject(ctx context.Context, key string) (io.ReadCloser, erro
 	if key == "" {
 		return nil, &inputError{"get: empty object key"}
 	}
-	e := c.cos
-	var base string
-	if e != nil {
-		base = e.base
-	}
-	path := base + "/" + key
-	resp, err := c.get(ctx, "get", e, path, string(appendPathEncode(nil, path)), "")
+	path := c.cos.under("/" + key)
+	resp, err := c.get(ctx, "get", c.cos, path, string(appendPathEncode(nil, path)), "")
 	if err != nil {
 		return nil, err
 	}

@@ -16,30 +16,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wftrigger/wftrigger/internal/fakeclock"
 )
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // countingProvider hands out credentials n (AKIDtempN…) that expire life
 // after the clock's now; a call blocks while gate is non-nil and open.
 type countingProvider struct {
-	clock *fakeClock
+	clock *fakeclock.Clock
 	life  time.Duration
 	calls atomic.Int64
 	gate  chan struct{}
@@ -64,6 +48,14 @@ func (p *countingProvider) Retrieve(ctx context.Context) (Credentials, time.Time
 
 func (p *countingProvider) Describe() string { return "counting" }
 
+// countingRefresher returns a Refresher of a countingProvider whose
+// credentials live life, both on one fake clock at 1700000000.
+func countingRefresher(life time.Duration) (*Refresher, *countingProvider, *fakeclock.Clock) {
+	clock := fakeclock.New(time.Unix(1700000000, 0))
+	p := &countingProvider{clock: clock, life: life}
+	return NewRefresher(p, RefresherOptions{Now: clock.Now}), p, clock
+}
+
 // eventually polls cond until it holds or 10 s have passed.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -76,15 +68,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func TestRefresherRenewsAheadWithoutStalling(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1700000000, 0)}
-	p := &countingProvider{clock: clock, life: time.Hour}
-	r := NewRefresher(p, RefresherOptions{Now: clock.Now})
+	r, p, clock := countingRefresher(time.Hour)
 	ctx := context.Background()
 	first, err := r.Credentials(ctx)
 	if err != nil || first.SecretID != "AKIDtemp1" {
 		t.Fatalf("first Credentials = %q, %v; want AKIDtemp1", first.SecretID, err)
 	}
-	clock.Add(54 * time.Minute) // 6 min left: not yet due (5 min ahead)
+	clock.Advance(54 * time.Minute) // 6 min left: not yet due (5 min ahead)
 	if c, _ := r.Credentials(ctx); c != first || p.calls.Load() != 1 {
 		t.Fatalf("renewed %d times with 6 min left, want none", p.calls.Load()-1)
 	}
@@ -92,7 +82,7 @@ func TestRefresherRenewsAheadWithoutStalling(t *testing.T) {
 	// Due: the renewal blocks in the provider, and callers keep getting the
 	// current credentials meanwhile, with one renewal only.
 	p.gate = make(chan struct{})
-	clock.Add(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	for range 100 {
 		if c, err := r.Credentials(ctx); c != first || err != nil {
 			t.Fatalf("during the renewal Credentials = %q, %v; want the current ones", c.SecretID, err)
@@ -112,29 +102,25 @@ func TestRefresherRenewsAheadWithoutStalling(t *testing.T) {
 }
 
 func TestRefresherShortLife(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1700000000, 0)}
-	p := &countingProvider{clock: clock, life: 4 * time.Second}
-	r := NewRefresher(p, RefresherOptions{Now: clock.Now})
+	r, p, clock := countingRefresher(4 * time.Second)
 	ctx := context.Background()
 	r.Credentials(ctx)
-	clock.Add(1900 * time.Millisecond) // before half the life
+	clock.Advance(1900 * time.Millisecond) // before half the life
 	r.Credentials(ctx)
 	if p.calls.Load() != 1 {
 		t.Fatal("renewed before half the life")
 	}
-	clock.Add(200 * time.Millisecond)
+	clock.Advance(200 * time.Millisecond)
 	r.Credentials(ctx)
 	eventually(t, "renewal at half the life", func() bool { return p.calls.Load() == 2 })
 }
 
 func TestRefresherExpiredWaitsOnce(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1700000000, 0)}
-	p := &countingProvider{clock: clock, life: time.Minute}
-	r := NewRefresher(p, RefresherOptions{Now: clock.Now})
+	r, p, clock := countingRefresher(time.Minute)
 	ctx := context.Background()
 	r.Credentials(ctx)
 	p.gate = make(chan struct{})
-	clock.Add(2 * time.Minute) // expired: callers must wait
+	clock.Advance(2 * time.Minute) // expired: callers must wait
 	var wg sync.WaitGroup
 	got := make([]string, 20)
 	for i := range got {
@@ -159,13 +145,11 @@ func TestRefresherExpiredWaitsOnce(t *testing.T) {
 }
 
 func TestRefresherFailure(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1700000000, 0)}
-	p := &countingProvider{clock: clock, life: time.Hour}
-	r := NewRefresher(p, RefresherOptions{Now: clock.Now})
+	r, p, clock := countingRefresher(time.Hour)
 	ctx := context.Background()
 	first, _ := r.Credentials(ctx)
 	p.fail.Store(true)
-	clock.Add(56 * time.Minute)
+	clock.Advance(56 * time.Minute)
 	if c, err := r.Credentials(ctx); c != first || err != nil {
 		t.Fatalf("a failing renewal ahead of expiry: Credentials = %q, %v; want the current ones", c.SecretID, err)
 	}
@@ -177,7 +161,7 @@ func TestRefresherFailure(t *testing.T) {
 	if n := p.calls.Load(); n != 2 {
 		t.Errorf("%d renewals right after a failure, want 1 (then a pause)", n-1)
 	}
-	clock.Add(5 * time.Minute) // expired
+	clock.Advance(5 * time.Minute) // expired
 	_, err := r.Credentials(ctx)
 	if err == nil || ClassOf(err) != Fatal || !strings.Contains(err.Error(), "metadata service down") {
 		t.Fatalf("expired and not renewable: err = %v (class %v), want a Fatal error saying why", err, ClassOf(err))
@@ -185,9 +169,7 @@ func TestRefresherFailure(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1700000000, 0)}
-	p := &countingProvider{clock: clock, life: time.Hour}
-	r := NewRefresher(p, RefresherOptions{Now: clock.Now})
+	r, p, _ := countingRefresher(time.Hour)
 	ctx := context.Background()
 	stale, _ := r.Credentials(ctx)
 	fresh, err := r.Refresh(ctx, stale)
@@ -230,9 +212,7 @@ func (s *expiringServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestClientRetriesOnceAfterExpiredToken(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1700000000, 0)}
-	p := &countingProvider{clock: clock, life: time.Hour}
-	r := NewRefresher(p, RefresherOptions{Now: clock.Now})
+	r, _, _ := countingRefresher(time.Hour)
 	srv := &expiringServer{valid: map[string]bool{"AKIDtemp2": true}}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
@@ -361,7 +341,7 @@ func TestCVMRole(t *testing.T) {
 	m := &metadataServer{life: time.Hour}
 	hs := httptest.NewServer(m)
 	defer hs.Close()
-	clock := &fakeClock{t: time.Now()}
+	clock := fakeclock.New(time.Now())
 	r, err := OpenCredentials(context.Background(), SourceConfig{Source: SourceCVMRole, Now: clock.Now, Getenv: envOf(map[string]string{EnvMetadataEndpoint: hs.URL})})
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +350,7 @@ func TestCVMRole(t *testing.T) {
 	if c.SecretID != "AKIDcvm1" || c.SessionToken != "cvmToken1" || r.Describe() != "cvm-role (role wfrole)" {
 		t.Fatalf("credentials %q token %q from %s", c.SecretID, c.SessionToken, r.Describe())
 	}
-	clock.Add(56 * time.Minute) // rotation: due 5 min before expiry
+	clock.Advance(56 * time.Minute) // rotation: due 5 min before expiry
 	r.Credentials(context.Background())
 	eventually(t, "rotation", func() bool { c, _ := r.Credentials(context.Background()); return c.SecretID == "AKIDcvm2" })
 	if !strings.Contains(r.Redact("AKIDcvm1 cvmKey2"), "[REDACTED] [REDACTED]") {

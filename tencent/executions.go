@@ -84,17 +84,10 @@ func (c *Client) ListExecutions(ctx context.Context, q ExecutionQuery) (Executio
 	}
 	add("size", strconv.Itoa(size))
 
-	var base string
-	if c.ci != nil {
-		base = c.ci.base
-	}
-	body, h, err := c.getBody(ctx, op, c.ci, base+"/workflowexecution", string(b))
+	var r executionsResponse
+	h, err := c.getXML(ctx, op, c.ci, c.ci.under("/workflowexecution"), "", string(b), &r)
 	if err != nil {
 		return ExecutionPage{}, err
-	}
-	var r executionsResponse
-	if err := xml.Unmarshal(body, &r); err != nil {
-		return ExecutionPage{}, &TransportError{Op: op, Err: fmt.Errorf("decode answer: %w", err), Sent: true}
 	}
 	page := ExecutionPage{NextToken: r.NextToken, RequestID: r.RequestID}
 	if page.RequestID == "" {
@@ -125,22 +118,11 @@ func (c *Client) DescribeExecution(ctx context.Context, runID string) (Execution
 	if runID == "" {
 		return Execution{}, &inputError{op + ": empty run id"}
 	}
-	var base string
-	if c.ci != nil {
-		base = c.ci.base
-	}
-	path := base + "/workflowexecution/" + runID
-	resp, err := c.get(ctx, op, c.ci, path, string(appendPathEncode(nil, path)), "")
+	path := c.ci.under("/workflowexecution/" + runID)
+	var r executionResponse
+	h, err := c.getXML(ctx, op, c.ci, path, string(appendPathEncode(nil, path)), "", &r)
 	if err != nil {
 		return Execution{}, err
-	}
-	body, err := readAll(resp)
-	if err != nil {
-		return Execution{}, &TransportError{Op: op, Err: err, Sent: true}
-	}
-	var r executionResponse
-	if err := xml.Unmarshal(body, &r); err != nil {
-		return Execution{}, &TransportError{Op: op, Err: fmt.Errorf("decode answer: %w", err), Sent: true}
 	}
 	if len(r.Executions) == 0 {
 		return Execution{}, fmt.Errorf("%s %q: answer has no WorkflowExecution", op, runID)
@@ -158,7 +140,7 @@ func (c *Client) DescribeExecution(ctx context.Context, runID string) (Execution
 		ex.WorkflowName = x.Name
 	}
 	if ex.RequestID == "" {
-		ex.RequestID = requestID(resp.Header)
+		ex.RequestID = requestID(h)
 	}
 	ex.CreateTime, _ = parseTime(x.CreateTime)
 	for _, t := range x.Tasks {

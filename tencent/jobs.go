@@ -345,18 +345,9 @@ func (c *Client) sendJob1(ctx context.Context, op, method, path, rawQuery string
 		req.Header["Content-Type"] = []string{"application/xml"}
 		req.Header["Content-Md5"] = []string{base64.StdEncoding.EncodeToString(sum[:])}
 	}
-	if s.creds.SecretID != "" {
-		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, nil, nil)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(op, e, req, s, fresh)
 	if err != nil {
-		return r, e.transportError(op, err)
-	}
-	e.reached.Store(true)
-	if resp.StatusCode/100 != 2 {
-		bp, _ := c.readBody(resp.Body)
-		defer c.bufs.Put(bp)
-		return r, newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
+		return r, err
 	}
 	raw, err := readAll(resp)
 	if err != nil {

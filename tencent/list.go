@@ -52,17 +52,10 @@ func (c *Client) ListObjects(ctx context.Context, in ListInput) (ListPage, error
 	if in.Prefix != "" {
 		add("prefix", in.Prefix)
 	}
-	var base string
-	if c.cos != nil {
-		base = c.cos.base
-	}
-	body, h, err := c.getBody(ctx, op, c.cos, base+"/", string(q))
+	var r listBucketResult
+	h, err := c.getXML(ctx, op, c.cos, c.cos.under("/"), "", string(q), &r)
 	if err != nil {
 		return ListPage{}, err
-	}
-	var r listBucketResult
-	if err := xml.Unmarshal(body, &r); err != nil {
-		return ListPage{}, &TransportError{Op: op, Err: fmt.Errorf("decode answer: %w", err), Sent: true}
 	}
 	// Decode as the SDK's DecodeURIComponent does (url.QueryUnescape): it
 	// reads both %20 and '+' as a space, and any encoder that writes '+' for

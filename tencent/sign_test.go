@@ -54,14 +54,22 @@ func TestSignVectors(t *testing.T) {
 		ciPrefix   = "q-sign-algorithm=sha1&q-ak=AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q&q-sign-time=1700000000;1700003600&q-key-time=1700000000;1700003600"
 		ciURL      = "https://" + ciHost + "/triggerworkflow?"
 	)
-	tests := []struct {
+	type vector struct {
 		name       string
 		req        *http.Request
 		creds      Credentials
 		start, end int64
 		extra      []string
 		want       string
-	}{
+	}
+	// trigger is a §1.2 vector: POST /triggerworkflow?QUERY&workflowId=wfID
+	// with its Content-Length of 0, signed by creds over
+	// 1700000000;1700003600; want is the Authorization from q-header-list on.
+	trigger := func(name, query string, creds Credentials, want string) vector {
+		return vector{name: name, req: mustRequest(t, "POST", ciURL+query+"&workflowId="+wfID, "Content-Length", "0"),
+			creds: creds, start: 1700000000, end: 1700003600, want: ciPrefix + want}
+	}
+	tests := []vector{
 		{
 			name:  "1.1 doc example 1, date signed",
 			req:   mustRequest(t, "PUT", "http://"+cosHost+"/exampleobject(%E8%85%BE%E8%AE%AF%E4%BA%91)", docHeaders...),
@@ -81,31 +89,14 @@ func TestSignVectors(t *testing.T) {
 			creds: docCreds, start: 1557989753, end: 1557996953, extra: []string{"date"},
 			want: "q-sign-algorithm=sha1&q-ak=AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q&q-sign-time=1557989753;1557996953&q-key-time=1557989753;1557996953&q-header-list=date;host&q-url-param-list=response-cache-control;response-content-type&q-signature=01681b8c9d798a678e43b685a9f1bba0f6c0e012",
 		},
-		{
-			name:  "1.2 A SDK-style trigger",
-			req:   mustRequest(t, "POST", ciURL+"name=&object=input%2Fvideo.mp4&workflowId="+wfID, "Content-Length", "0"),
-			creds: docCreds, start: 1700000000, end: 1700003600,
-			want: ciPrefix + "&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=d13bd0c05b2752e872954068a872755f4d47b21a",
-		},
-		{
-			name:  "1.2 B form-style wire (+ for space)",
-			req:   mustRequest(t, "POST", ciURL+"name=&object=media%2Fmy+video%2Bfinal+100%25%2F%E8%A7%86%E9%A2%91+1.mp4&workflowId="+wfID, "Content-Length", "0"),
-			creds: docCreds, start: 1700000000, end: 1700003600,
-			want: ciPrefix + "&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=1448bb16c5505b4215d7bd783f4dca6181e8f460",
-		},
-		{
-			name:  "1.2 B RFC 3986 wire (%20 for space)",
-			req:   mustRequest(t, "POST", ciURL+"name=&object=media%2Fmy%20video%2Bfinal%20100%25%2F%E8%A7%86%E9%A2%91%201.mp4&workflowId="+wfID, "Content-Length", "0"),
-			creds: docCreds, start: 1700000000, end: 1700003600,
-			want: ciPrefix + "&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=1448bb16c5505b4215d7bd783f4dca6181e8f460",
-		},
-		{
-			name:  "1.2 C STS token",
-			req:   mustRequest(t, "POST", ciURL+"name=&object=input%2Fvideo.mp4&workflowId="+wfID, "Content-Length", "0"),
-			creds: Credentials{SecretID: docCreds.SecretID, SecretKey: docCreds.SecretKey, SessionToken: "EXAMPLE-STS-TOKEN"},
-			start: 1700000000, end: 1700003600,
-			want: ciPrefix + "&q-header-list=content-length;host;x-cos-security-token&q-url-param-list=name;object;workflowid&q-signature=4aa7b4f13a04161f0da4cf8de385415ff6c70712",
-		},
+		trigger("1.2 A SDK-style trigger", "name=&object=input%2Fvideo.mp4", docCreds,
+			"&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=d13bd0c05b2752e872954068a872755f4d47b21a"),
+		trigger("1.2 B form-style wire (+ for space)", "name=&object=media%2Fmy+video%2Bfinal+100%25%2F%E8%A7%86%E9%A2%91+1.mp4", docCreds,
+			"&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=1448bb16c5505b4215d7bd783f4dca6181e8f460"),
+		trigger("1.2 B RFC 3986 wire (%20 for space)", "name=&object=media%2Fmy%20video%2Bfinal%20100%25%2F%E8%A7%86%E9%A2%91%201.mp4", docCreds,
+			"&q-header-list=content-length;host&q-url-param-list=name;object;workflowid&q-signature=1448bb16c5505b4215d7bd783f4dca6181e8f460"),
+		trigger("1.2 C STS token", "name=&object=input%2Fvideo.mp4", Credentials{SecretID: docCreds.SecretID, SecretKey: docCreds.SecretKey, SessionToken: "EXAMPLE-STS-TOKEN"},
+			"&q-header-list=content-length;host;x-cos-security-token&q-url-param-list=name;object;workflowid&q-signature=4aa7b4f13a04161f0da4cf8de385415ff6c70712"),
 		{
 			name:  "1.2 D minimal",
 			req:   mustRequest(t, "POST", ciURL+"object=input%2Fvideo.mp4&workflowId="+wfID),
