@@ -275,13 +275,17 @@ func (r *run) dispatchAll(ctx context.Context, src manifest.Source, objects chan
 }
 
 // announceBatch is how many objects the journal stage announces with one
-// fsync at most: 4 × concurrency (64 at the default 16). An fsync costs
-// ~65 µs of CPU and ~0.2 ms of latency on this project's machine: at 16 a
-// batch, fsyncs were a tenth of the run's CPU; at 64, 1/200 fsync a call.
+// fsync at most: 4 × concurrency, and at least 256 (256 at the default
+// 16). An fsync costs ~100 µs of CPU and ~0.1 ms of latency on this
+// project's machine: at 64 a batch, fsyncs and their hand-offs were about
+// 5% of the run's CPU; at 256, under 2% (scripts/bench.sh).
 // It also bounds what a crash leaves announced and never sent (this plus
 // the workers' queue, Concurrency): objects the next run looks up, finds
 // nowhere, and triggers.
-func announceBatch(concurrency int) int { return 4 * concurrency }
+func announceBatch(concurrency int) int { return max(4*concurrency, minAnnounceBatch) }
+
+// minAnnounceBatch is announceBatch's floor.
+const minAnnounceBatch = 256
 
 // announce is the journal stage between the dispatcher and the workers: it
 // takes the objects waiting in in (up to announceBatch), makes the

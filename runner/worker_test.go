@@ -22,7 +22,9 @@ func TestSuccessRecordedWhileNextCallHangs(t *testing.T) {
 	cfg := testConfig()
 	cfg.Concurrency = 1
 	done := make(chan error, 1)
-	go func() { done <- Run(context.Background(), cfg, &rows{keys: []string{"a", "b"}}, api, ledger, &Counters{}) }()
+	go func() {
+		done <- Run(context.Background(), cfg, &rows{keys: []string{"a", "b"}}, api, ledger, &Counters{})
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for ledger.entry("a").Status != report.Succeeded {
 		if time.Now().After(deadline) {
