@@ -159,6 +159,7 @@ func Run(ctx context.Context, cfg Config, src manifest.Source, api Service, ledg
 	gctx, halt := context.WithCancel(gctx)
 	defer halt()
 	r.stop, r.halt = gctx, halt
+	r.judge.halt = halt
 	var cancelCalls context.CancelFunc
 	r.calls, cancelCalls = context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelCalls()
@@ -506,6 +507,9 @@ func (r *run) process(w *worker, t *task) error {
 		}
 		if err != errAgain {
 			r.flow.finished()
+			// The run ends now, not once this worker's goroutine has
+			// returned: the other workers call no more meanwhile.
+			r.halt()
 			return err
 		}
 	}
@@ -685,12 +689,22 @@ type failed struct {
 // judge decides whether failures end the run.
 type judge struct {
 	threshold Threshold
+	halt      func() // ends the run's dispatching: called as the judge trips
 
 	mu               sync.Mutex
 	finished, failed int
 	same             *report.Error // the first failure, while every finished object failed like it
 	sameBroken       bool          // some finished object did not fail like the first
 	tripped          bool
+}
+
+// trip ends the run's dispatching while j.mu is held: a worker whose
+// object finishes after the trip finds the run stopped, and calls no more.
+func (j *judge) trip() {
+	j.tripped = true
+	if j.halt != nil {
+		j.halt()
+	}
 }
 
 // finish counts one finished object (failure nil: it succeeded) and returns
@@ -715,12 +729,12 @@ func (j *judge) finish(f *failed) (string, error) {
 			j.sameBroken = true
 		}
 		if !j.sameBroken && j.finished == sameErrorWindow {
-			j.tripped = true
+			j.trip()
 			return "same-error", fmt.Errorf("the first %d objects all failed with %d %s: %s", sameErrorWindow, j.same.HTTPStatus, j.same.Code, j.same.Message)
 		}
 	}
 	if j.threshold.exceeded(j.failed, j.finished) {
-		j.tripped = true
+		j.trip()
 		return "max-failures", fmt.Errorf("%d of %d finished objects failed, more than --max-failures %s", j.failed, j.finished, j.threshold)
 	}
 	return "", nil
