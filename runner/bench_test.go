@@ -23,7 +23,7 @@ func (*instantService) Trigger(context.Context, TriggerInput) (TriggerResult, er
 // report (journal, fsyncs, the final rewrite) and a service that answers at
 // once: ns/op and allocs/op are the tool's own cost per object.
 //
-//	go test ./runner -run '^$' -bench Run -benchmem -count 5
+//	go test ./runner -run '^$' -bench 'Run$' -benchmem -benchtime 100000x -count 4
 func BenchmarkRun(b *testing.B) {
 	keys := make([]string, b.N)
 	for i := range keys {
