@@ -23,9 +23,8 @@ WORK=${WORK:-$(mktemp -d /tmp/wft-attack.XXXXXX)}
 BIN=$WORK/wftrigger
 cd "$(dirname "$0")/.." || exit 1
 go build -o "$BIN" . || exit 1
-export TENCENTCLOUD_SECRET_ID=AKIDwftriggerEMULATOR0000000000000000
-export TENCENTCLOUD_SECRET_KEY=wftriggerEmulatorSecretKey000000
-WF=w0123456789abcdef0123456789abcdef
+. scripts/emulator.sh
+WF=$EMULATOR_WORKFLOW
 FAILS=0
 
 say() { printf '%s\n' "$*" >&2; }
@@ -37,13 +36,7 @@ emu_start() {
 	shift
 	"$BIN" emulator --listen 127.0.0.1:0 --objects "$OBJECTS" "$@" >"$dir/emu.out" 2>&1 &
 	EMU=$!
-	for _ in $(seq 50); do
-		URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$dir/emu.out" | head -1)
-		[ -n "$URL" ] && return 0
-		sleep 0.1
-	done
-	say "emulator did not start"
-	exit 1
+	URL=$(emulator_url "$dir/emu.out") || exit 1
 }
 
 # emu_stop DIR NAME: stop the emulator and judge its counts.
@@ -64,7 +57,7 @@ emu_stop() {
 run_bg() {
 	local dir=$1 report=$2
 	shift 2
-	"$BIN" run --bucket demo-1250000000 --ci-endpoint "$URL" --cos-endpoint "$URL" \
+	"$BIN" run --bucket "$EMULATOR_BUCKET" --ci-endpoint "$URL" --cos-endpoint "$URL" \
 		--workflow "$WF" --prefix "" --report "$report" --progress none "$@" >>"$dir/runs.out" 2>>"$dir/runs.err" &
 	PID=$!
 	# A watchdog bounds every run (it is gone with the run).
@@ -233,7 +226,7 @@ scenario_paths() {
 			lockgone) rm -f "$dir/r.json.lock"; name=$dir/r.json ;;
 			bothgone) rm -f "$dir/r.json.lock" "$dir/r.json.journal"; name=$dir/r.json ;;
 			esac
-			(cd "$dir/sub" && "$BIN" run --bucket demo-1250000000 --ci-endpoint "$URL" --cos-endpoint "$URL" \
+			(cd "$dir/sub" && "$BIN" run --bucket "$EMULATOR_BUCKET" --ci-endpoint "$URL" --cos-endpoint "$URL" \
 				--workflow "$WF" --prefix "" --report "$name" --progress none --qps 1000 >>"$dir/runs.out" 2>>"$dir/runs.err")
 			rc=$?
 			[ $rc = 4 ] || fail "paths: a second run through $name: exit $rc, want 4"

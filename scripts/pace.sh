@@ -39,9 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 go build -o "$dir/wftrigger" .
-export TENCENTCLOUD_SECRET_ID=AKIDwftriggerEMULATOR0000000000000000
-export TENCENTCLOUD_SECRET_KEY=wftriggerEmulatorSecretKey000000
-workflow=w0123456789abcdef0123456789abcdef
+. scripts/emulator.sh
 
 # scenario NAME QPS KEYS EMULATOR-FLAGS...
 scenario() {
@@ -52,16 +50,11 @@ scenario() {
 	seq 1 "$keys" | sed 's/^/pace\/obj-/' >"$d/keys.txt"
 	"$dir/wftrigger" emulator --listen 127.0.0.1:0 --latency 10ms --quota-log "$d/quota.tsv" "$@" >"$d/emulator.out" &
 	emu_pid=$!
-	local url=
-	for _ in $(seq 100); do
-		url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$d/emulator.out" | head -1 || true)
-		[ -n "$url" ] && break
-		sleep 0.1
-	done
-	[ -n "$url" ] || { echo "pace.sh: the emulator did not start" >&2; cat "$d/emulator.out" >&2; exit 1; }
+	local url
+	url=$(emulator_url "$d/emulator.out") || exit 1
 	local code=0
-	timeout --signal=TERM $((secs * 3 / 2)) "$dir/wftrigger" run --bucket demo-1250000000 --ci-endpoint "$url" --cos-endpoint "$url" \
-		--workflow "$workflow" --manifest "$d/keys.txt" --report "$d/report.json" \
+	timeout --signal=TERM $((secs * 3 / 2)) "$dir/wftrigger" run --bucket "$EMULATOR_BUCKET" --ci-endpoint "$url" --cos-endpoint "$url" \
+		--workflow "$EMULATOR_WORKFLOW" --manifest "$d/keys.txt" --report "$d/report.json" \
 		--qps "$qps" --concurrency 32 --progress none \
 		>"$d/run.out" 2>"$d/run.err" || code=$?
 	kill -INT "$emu_pid"

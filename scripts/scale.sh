@@ -8,6 +8,7 @@
 #   N=200000 scripts/scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/emulator.sh
 N=${N:-1000000}
 CONCURRENCY=${CONCURRENCY:-32}
 dir=$(mktemp -d)
@@ -15,18 +16,12 @@ go build -o "$dir/wftrigger" .
 "$dir/wftrigger" emulator --listen 127.0.0.1:0 --execution-delay 0s >"$dir/emulator.out" 2>&1 &
 emu=$!
 trap 'kill $emu 2>/dev/null; wait $emu 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do
-	url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$dir/emulator.out" | head -1 || true)
-	[ -n "$url" ] && break
-	sleep 0.1
-done
-[ -n "$url" ] || { echo "the emulator did not start"; cat "$dir/emulator.out"; exit 1; }
+url=$(emulator_url "$dir/emulator.out") || exit 1
 
 awk -v n="$N" 'BEGIN { print "key"; for (i = 0; i < n; i++) printf "videos/%04d/clip %07d.mp4\n", i % 1000, i }' >"$dir/keys.csv"
-export TENCENTCLOUD_SECRET_ID=AKIDwftriggerEMULATOR0000000000000000 TENCENTCLOUD_SECRET_KEY=wftriggerEmulatorSecretKey000000
 run() {
-	/usr/bin/time -v "$dir/wftrigger" run --bucket demo-1250000000 --ci-endpoint "$url" --cos-endpoint "$url" \
-		--workflow w0123456789abcdef0123456789abcdef --manifest "$dir/keys.csv" --report "$dir/report.json" \
+	/usr/bin/time -v "$dir/wftrigger" run --bucket "$EMULATOR_BUCKET" --ci-endpoint "$url" --cos-endpoint "$url" \
+		--workflow "$EMULATOR_WORKFLOW" --manifest "$dir/keys.csv" --report "$dir/report.json" \
 		--qps 0 --concurrency "$CONCURRENCY" --progress none >"$dir/$1.out" 2>"$dir/$1.err" || { cat "$dir/$1.err"; exit 1; }
 	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f MB", $2 / 1024 }' "$dir/$1.err")
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$dir/$1.err")
