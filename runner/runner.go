@@ -675,9 +675,43 @@ func isAbort(err error, reasons ...string) bool {
 	return false
 }
 
-// sameErrorWindow is how many first finished objects, all failed with one
-// permanent error, end the run.
+// sameErrorWindow is how many first answers, all failed with one permanent
+// error, end the run (first finished objects) or a status pass (first
+// look-ups).
 const sameErrorWindow = 20
+
+// sameError is the rule "the first sameErrorWindow answers all failed with
+// one permanent error": the others would too. The run's judge and the
+// status pass both ask it.
+type sameError struct {
+	n      int
+	first  *report.Error // the first failure, while every answer failed like it
+	broken bool          // some answer did not fail like the first
+}
+
+// add counts one answer, permanent its error when it failed for good (nil
+// for any other answer: a success, a failure worth a retry), and reports
+// whether the rule trips.
+func (s *sameError) add(permanent *report.Error) bool {
+	switch {
+	case s.broken:
+		return false
+	case permanent == nil:
+		s.broken = true
+		return false
+	case s.first == nil:
+		s.first = permanent
+	case permanent.Code != s.first.Code || permanent.HTTPStatus != s.first.HTTPStatus:
+		s.broken = true
+		return false
+	}
+	s.n++
+	if s.n == sameErrorWindow {
+		s.broken = true
+		return true
+	}
+	return false
+}
 
 // failed is a failure as the judge sees it: the report's error and the
 // outcome recorded at failure time.
@@ -693,8 +727,7 @@ type judge struct {
 
 	mu               sync.Mutex
 	finished, failed int
-	same             *report.Error // the first failure, while every finished object failed like it
-	sameBroken       bool          // some finished object did not fail like the first
+	same             sameError
 	tripped          bool
 }
 
@@ -716,22 +749,17 @@ func (j *judge) finish(f *failed) (string, error) {
 		return "", nil
 	}
 	j.finished++
+	var permanent *report.Error
 	if f != nil {
 		j.failed++
+		if f.outcome == Permanent {
+			permanent = f.err
+		}
 	}
-	if !j.sameBroken {
-		switch {
-		case f == nil || f.outcome != Permanent:
-			j.sameBroken = true
-		case j.same == nil:
-			j.same = f.err
-		case f.err.Code != j.same.Code || f.err.HTTPStatus != j.same.HTTPStatus:
-			j.sameBroken = true
-		}
-		if !j.sameBroken && j.finished == sameErrorWindow {
-			j.trip()
-			return "same-error", fmt.Errorf("the first %d objects all failed with %d %s: %s", sameErrorWindow, j.same.HTTPStatus, j.same.Code, j.same.Message)
-		}
+	if j.same.add(permanent) {
+		j.trip()
+		first := j.same.first
+		return "same-error", fmt.Errorf("the first %d objects all failed with %d %s: %s", sameErrorWindow, first.HTTPStatus, first.Code, first.Message)
 	}
 	if j.threshold.exceeded(j.failed, j.finished) {
 		j.trip()

@@ -39,7 +39,7 @@ type TriggerResult struct {
 type Execution struct {
 	RunID      string
 	WorkflowID string
-	State      string // see the State constants of package report
+	State      string // see the State constants (StateSuccess, …)
 	Object     string
 	CreateTime time.Time
 	Tasks      []Task

@@ -71,9 +71,10 @@ func (t *Tally) count(x *report.Execution) {
 // report. A look-up that fails (not found, denied, still failing after
 // the retries) is recorded with its reason as the execution's Error, and
 // the instance is looked up again by the next pass; when the first
-// look-ups all fail with the same permanent error (see sameLookups), the
-// pass stops looking up, writes the report and returns an error. An answer that is
-// Fatal for the run ends the pass with an error (the report is left as it
+// look-ups all fail with the same permanent error (AccessDenied for want
+// of the describe permission, say; see sameError; a 404 does not count),
+// the pass stops looking up, writes the report and returns an error. An
+// answer that is Fatal for the run ends the pass with an error (the report is left as it
 // was). When ctx is done, the pass stops looking up, still writes the
 // report with what it found, and returns ctx's error with the tally.
 func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally, error) {
@@ -133,7 +134,7 @@ func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally,
 	// when the first ones all failed the same permanent way.
 	var (
 		gaveUp error
-		same   sameLookups
+		same   sameError
 	)
 	// next is the answer of the next look-up in report order; ok is false
 	// when the pass was stopped before it.
@@ -178,7 +179,7 @@ func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally,
 			case r.runID != e.InstanceID:
 				return fmt.Errorf("report %s changed while it was read (run a status when no run writes it)", path)
 			case r.err == nil:
-				same.broken = true
+				same.add(nil)
 				e.Execution = &report.Execution{State: r.exec.State, CheckedAt: r.at, Tasks: reportTasks(r.exec.Tasks)}
 			case OutcomeOf(r.err) == Fatal:
 				return fmt.Errorf("look up execution %s of %q: %w", e.InstanceID, e.Key, r.err)
@@ -191,7 +192,13 @@ func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally,
 					x.State, x.Tasks = e.Execution.State, e.Execution.Tasks
 				}
 				e.Execution = &x
-				if same.failed(OutcomeOf(r.err), x.Error) {
+				permanent := x.Error
+				if OutcomeOf(r.err) != Permanent || x.Error.HTTPStatus == http.StatusNotFound {
+					// Not found does not count: old instances may be gone
+					// from CI's history while newer ones are there.
+					permanent = nil
+				}
+				if same.add(permanent) {
 					gaveUp = fmt.Errorf("the first %d look-ups all failed with %d %s (%s): %w", sameErrorWindow, x.Error.HTTPStatus, x.Error.Code, x.Error.Message, ErrLookupsFailing)
 					cancel()
 				}
@@ -219,42 +226,8 @@ func Status(ctx context.Context, cfg Config, path string, svc Describer) (Tally,
 
 // ErrLookupsFailing is wrapped by the error of a status pass that stopped
 // looking up because its first look-ups all failed the same permanent way
-// (see sameLookups); the report was written with what the pass found.
+// (see Status); the report was written with what the pass found.
 var ErrLookupsFailing = errors.New("stopped looking up")
-
-// sameLookups is the status pass's version of the run's "first objects all
-// failed the same way" rule: when the first sameErrorWindow look-ups of a
-// pass all fail with one permanent error (AccessDenied for want of the
-// describe permission, say), the others would too. Not found (404) does not
-// count: old instances may be gone from CI's history while newer ones are
-// there.
-type sameLookups struct {
-	n      int
-	first  *report.Error
-	broken bool // a look-up succeeded, or failed another way
-}
-
-// failed counts one failed look-up and reports whether the rule trips.
-func (s *sameLookups) failed(o Outcome, e *report.Error) bool {
-	switch {
-	case s.broken:
-		return false
-	case o != Permanent || e.HTTPStatus == http.StatusNotFound:
-		s.broken = true
-		return false
-	case s.first == nil:
-		s.first = e
-	case e.Code != s.first.Code || e.HTTPStatus != s.first.HTTPStatus:
-		s.broken = true
-		return false
-	}
-	s.n++
-	if s.n == sameErrorWindow {
-		s.broken = true
-		return true
-	}
-	return false
-}
 
 // Wait runs status passes over the report at path, interval apart, until
 // no instance is Running (the one engine of `status --wait` and

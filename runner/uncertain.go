@@ -56,7 +56,7 @@ type task struct {
 type flow struct {
 	mu        sync.Mutex
 	active    int     // tasks handed to workers, not yet finished or parked
-	parked    []*task // in the order they were parked (so by last call)
+	parked    []*task // in the order they were parked (not by last call: takeDue looks at all)
 	resolving int
 	retry     []*task
 
