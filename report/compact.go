@@ -98,9 +98,7 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 				if err := json.Unmarshal(raw, &e); err != nil {
 					return &badRecordError{err}
 				}
-				e.Status = Failed
-				e.Uncertain = true
-				e.Error = &Error{Code: "Uncertain", Message: uncertainMessage}
+				settleDispatched(&e)
 				scratch = appendEntry(scratch[:0], &e)
 				raw = scratch
 			}

@@ -312,9 +312,7 @@ func (s *liveScan) emit(raw []byte) error {
 		return nil // never sent: as if never seen
 	}
 	if e.Status == Dispatched {
-		e.Status = Failed
-		e.Uncertain = true
-		e.Error = &Error{Code: "Uncertain", Message: uncertainMessage}
+		settleDispatched(&e)
 	}
 	switch e.Status {
 	case Succeeded:

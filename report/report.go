@@ -92,6 +92,14 @@ var ErrClosed = errors.New("report closed")
 // when its run stopped.
 const uncertainMessage = "the call was in flight when the run stopped; the next run looks it up in the workflow's execution list before triggering again"
 
+// settleDispatched makes the dispatched record e the entry a report holds
+// for it: failed, uncertain (looked up before any new trigger).
+func settleDispatched(e *Entry) {
+	e.Status = Failed
+	e.Uncertain = true
+	e.Error = &Error{Code: "Uncertain", Message: uncertainMessage}
+}
+
 // Report is an open report: the index of every known key, the journal this
 // run appends to and the lock it holds. Admit is called from one goroutine;
 // Record from any number at once; Compact from one other.
