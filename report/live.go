@@ -58,7 +58,7 @@ const (
 	liveOffMask  = 1<<liveOffBits - 1
 	liveSeen     = 1 << 33 // the report has an entry for the key
 	liveSuccess  = 1 << 34 // the latest record is a success
-	liveOverride = 1 << 35 // a second trigger of a failed execution began in the journal
+	liveReplaces = 1 << 35 // a record would replace a success (index.Keeps): the report's success is not final
 )
 
 type liveScan struct {
@@ -194,16 +194,21 @@ func (s *liveScan) indexJournal() error {
 			return &logstore.LineError{Line: n, Err: err}
 		}
 		k := s.hash(&h)
+		st := h.state()
 		old, ok := s.idx.Get(k)
-		if ok && old&liveSuccess != 0 && h.Status != Succeeded && !(h.HasHistory && h.Status == Dispatched) {
+		latest := index.None // any state but a success
+		if old&liveSuccess != 0 {
+			latest = index.Succeeded
+		}
+		if ok && index.Keeps(latest, st, h.HasHistory) {
 			return nil // a success is final
 		}
-		v := k.Packed(uint64(off) | old&liveOverride)
-		if h.Status == Succeeded {
+		v := k.Packed(uint64(off) | old&liveReplaces)
+		if st == index.Succeeded {
 			v |= liveSuccess
 		}
-		if h.HasHistory && h.Status == Dispatched {
-			v |= liveOverride
+		if !index.Keeps(index.Succeeded, st, h.HasHistory) {
+			v |= liveReplaces
 		}
 		s.idx.Put(k, v)
 		return nil
@@ -234,8 +239,8 @@ func (s *liveScan) scanReport() error {
 			return s.emit(raw)
 		}
 		s.idx.Put(k, v|liveSeen)
-		if h.Status == Succeeded && v&liveSuccess == 0 && v&liveOverride == 0 {
-			return s.emit(raw) // a success is final
+		if h.Status == Succeeded && v&liveReplaces == 0 {
+			return s.emit(raw) // a success is final: no record of the journal replaces it
 		}
 		line, err := s.lineAt(int64(v & liveOffMask))
 		if err != nil {
