@@ -260,11 +260,9 @@ func (h *held) adopt(f *os.File) error {
 	defer h.repMu.Unlock()
 	kept := h.reports[:0]
 	for _, old := range h.reports {
-		if st, err := old.Stat(); err == nil {
-			if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
-				unlockFile(old)
-				continue
-			}
+		if links(old) == 0 {
+			unlockFile(old)
+			continue
 		}
 		kept = append(kept, old)
 	}
