@@ -137,6 +137,20 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 // errStop ends a read early.
 var errStop = errors.New("stop")
 
+// readHeaderOf reads the header of the report f at path, none of its
+// objects; an error is reportError's.
+func readHeaderOf(path string, f io.ReaderAt) (Header, error) {
+	var h Header
+	_, err := document.Read(io.NewSectionReader(f, 0, 1<<62), func(got Header) error {
+		h = got
+		return errStop
+	}, nil)
+	if err != nil && !errors.Is(err, errStop) {
+		return h, reportError(path, f, err)
+	}
+	return h, nil
+}
+
 // Rewrite calls fn on every entry of the report at path, which may change
 // it (`wftrigger status` adds the execution), and writes the report again
 // atomically, its header and summary unchanged. It holds the report's lock
@@ -199,16 +213,12 @@ func fold(path string, h *held) error {
 	f, err := os.Open(path)
 	switch {
 	case err == nil:
-		_, err = document.Read(f, func(h Header) error {
-			meta = h.Meta
-			return errStop
-		}, nil)
-		if err != nil && !errors.Is(err, errStop) {
-			err = reportError(path, f, err)
-			f.Close()
+		hdr, err := readHeaderOf(path, f)
+		f.Close()
+		if err != nil {
 			return err
 		}
-		f.Close()
+		meta = hdr.Meta
 	case errors.Is(err, fs.ErrNotExist):
 		jf, err := os.Open(path + ".journal")
 		if err != nil {

@@ -145,16 +145,11 @@ func (s *liveScan) readHeader() error {
 	if s.rep == nil {
 		return nil
 	}
-	_, err := document.Read(io.NewSectionReader(s.rep, 0, 1<<62), func(h Header) error {
-		s.hdr, s.hasHdr = h, true
-		return errStop
-	}, nil)
-	if err != nil && !errors.Is(err, errStop) {
-		return reportError(s.path, s.rep, err)
+	h, err := readHeaderOf(s.path, s.rep)
+	if err != nil {
+		return err
 	}
-	if !s.hasHdr {
-		return &CorruptError{Path: s.path, Reason: "no objects"}
-	}
+	s.hdr, s.hasHdr = h, true
 	s.wf = s.hdr.WorkflowID
 	s.hdr.Summary = Summary{Duplicates: s.hdr.Summary.Duplicates} // counted again as the entries come
 	return nil
