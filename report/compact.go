@@ -230,11 +230,7 @@ func fold(path string, h *held) error {
 		}, nil)
 		jf.Close()
 		if err != nil && !errors.Is(err, errStop) {
-			var le *logstore.LineError
-			if errors.As(err, &le) {
-				return &CorruptError{Path: path + ".journal", Line: le.Line, Reason: le.Err.Error()}
-			}
-			return fmt.Errorf("journal %s.journal: %w", path, err)
+			return journalError(path+".journal", err)
 		}
 		if meta.Bucket == "" && meta.StartedAt.IsZero() {
 			// An empty journal and no report: nothing to fold.

@@ -209,11 +209,7 @@ func (s *liveScan) indexJournal() error {
 		return nil
 	})
 	if err != nil {
-		var le *logstore.LineError
-		if errors.As(err, &le) {
-			return &CorruptError{Path: s.path + ".journal", Line: le.Line, Reason: le.Err.Error()}
-		}
-		return fmt.Errorf("journal %s.journal: %w", s.path, err)
+		return journalError(s.path+".journal", err)
 	}
 	return nil
 }

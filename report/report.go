@@ -406,6 +406,21 @@ func reportError(path string, f io.ReaderAt, err error) error {
 	return ce
 }
 
+// journalError turns an error of logstore.ReadJournal on the journal at jp
+// into a *CorruptError naming the line (a *MismatchError is returned as it
+// is).
+func journalError(jp string, err error) error {
+	var me *MismatchError
+	if errors.As(err, &me) {
+		return err
+	}
+	var le *logstore.LineError
+	if errors.As(err, &le) {
+		return &CorruptError{Path: jp, Line: le.Line, Reason: le.Err.Error()}
+	}
+	return fmt.Errorf("journal %s: %w", jp, err)
+}
+
 // lineAt is the 1-based line of the byte at off.
 func lineAt(f io.ReaderAt, off int64) int {
 	line := 1
@@ -440,15 +455,7 @@ func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
 	}
 	res, err := logstore.ReadJournal(io.NewSectionReader(f, 0, 1<<62), check, load)
 	if err != nil {
-		var me *MismatchError
-		if errors.As(err, &me) {
-			return 0, err
-		}
-		var le *logstore.LineError
-		if errors.As(err, &le) {
-			return 0, &CorruptError{Path: r.journalPath, Line: le.Line, Reason: le.Err.Error()}
-		}
-		return 0, fmt.Errorf("journal %s: %w", r.journalPath, err)
+		return 0, journalError(r.journalPath, err)
 	}
 	if res.Torn > 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("journal %s: line %d was cut short by a crash (a torn last line): kept the %d records before it", r.journalPath, res.Torn, res.Records))
