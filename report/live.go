@@ -129,16 +129,7 @@ func (s *liveScan) close() {
 }
 
 // hash identifies the record h, with the run's workflow as the default.
-func (s *liveScan) hash(h *head) index.Key {
-	if h.Status == Invalid {
-		return s.idx.InvalidHash(h.File, h.Line, h.Key)
-	}
-	wf := h.WorkflowID
-	if wf == "" {
-		wf = s.wf
-	}
-	return s.idx.KeyHash(wf, h.Key)
-}
+func (s *liveScan) hash(h *head) index.Key { return h.hash(s.idx, s.wf) }
 
 // readHeader reads the report's header (and the run's workflow), first.
 func (s *liveScan) readHeader() error {

@@ -551,12 +551,7 @@ func (r *Report) loadHistory(k index.Key, h *head, raw []byte) error {
 }
 
 // hashOf identifies the record h.
-func (r *Report) hashOf(h *head) index.Key {
-	if h.Status == Invalid {
-		return r.idx.InvalidHash(h.File, h.Line, h.Key)
-	}
-	return r.idx.KeyHash(r.workflow(h.WorkflowID), h.Key)
-}
+func (r *Report) hashOf(h *head) index.Key { return h.hash(r.idx, r.meta.WorkflowID) }
 
 // workflow is the workflow of an entry: its own or the run's.
 func (r *Report) workflow(id string) string {
