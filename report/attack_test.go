@@ -13,6 +13,16 @@ import (
 // Attacks on "one report, one run" and on files that cannot be trusted,
 // found by scripts/attack.sh against the binary.
 
+// openSecond opens the report at path as a second run would and returns
+// Open's error; a report it opened is dropped.
+func openSecond(path string) error {
+	o, err := Open(Options{Path: path, Meta: testMeta()})
+	if err == nil {
+		o.abandon()
+	}
+	return err
+}
+
 // TestHardLinkedReport: a hard link is another name of the same file. A
 // run holding the report refuses a second run through a hard link made
 // while it runs, and does not replace the file while it has another name
@@ -30,11 +40,7 @@ func TestHardLinkedReport(t *testing.T) {
 	if err := os.Link(path, link); err != nil {
 		t.Fatal(err)
 	}
-	o, err := Open(Options{Path: link, Meta: testMeta()})
-	if err == nil {
-		o.abandon()
-	}
-	if !errors.As(err, new(*LockedError)) {
+	if err := openSecond(link); !errors.As(err, new(*LockedError)) {
 		t.Errorf("Open through a hard link of the report held: %v, want *LockedError", err)
 	}
 	if err := Rewrite(link, func(*Entry) error { return nil }); !errors.As(err, new(*LockedError)) {
@@ -67,11 +73,7 @@ func TestHardLinkedReportRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{path, link} {
-		o, err := Open(Options{Path: name, Meta: testMeta()})
-		if err == nil {
-			o.abandon()
-		}
-		if err == nil || !strings.Contains(err.Error(), "hard link") {
+		if err := openSecond(name); err == nil || !strings.Contains(err.Error(), "hard link") {
 			t.Errorf("Open(%s) of a report with two names: %v, want refused", filepath.Base(name), err)
 		}
 	}
@@ -194,11 +196,7 @@ func TestLockAndJournalDeleted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	o, err := Open(Options{Path: path, Meta: testMeta()})
-	if err == nil {
-		o.abandon()
-	}
-	if !errors.As(err, new(*LockedError)) {
+	if err := openSecond(path); !errors.As(err, new(*LockedError)) {
 		t.Errorf("Open with the holder's lock and journal deleted: %v, want *LockedError", err)
 	}
 }

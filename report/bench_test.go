@@ -38,6 +38,17 @@ func big(t *testing.T) {
 	}
 }
 
+// bigN skips a measurement, as big does, or returns its size: a million,
+// or WFTRIGGER_BIG_N.
+func bigN(t *testing.T) int {
+	big(t)
+	n := 1_000_000
+	if s := os.Getenv("WFTRIGGER_BIG_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	return n
+}
+
 func heapInuse() uint64 {
 	runtime.GC()
 	var m runtime.MemStats
@@ -78,11 +89,7 @@ func TestIndexMemory(t *testing.T) {
 // TestRerunSpeed writes a report of N succeeded objects, then measures the
 // rerun: Open, Admit every key (all Done), Close.
 func TestRerunSpeed(t *testing.T) {
-	big(t)
-	n := 1_000_000
-	if s := os.Getenv("WFTRIGGER_BIG_N"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	n := bigN(t)
 	path := filepath.Join(t.TempDir(), "out.json")
 	start := time.Now()
 	r := mustOpen(t, path)
@@ -149,11 +156,7 @@ func BenchmarkRecordDispatched(b *testing.B) {
 // TestScanLiveMemory reads a report of N entries with a journal of N/2
 // more, live: the Go heap stays small (the journal's keys are off-heap).
 func TestScanLiveMemory(t *testing.T) {
-	big(t)
-	n := 1_000_000
-	if s := os.Getenv("WFTRIGGER_BIG_N"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	n := bigN(t)
 	path := filepath.Join(t.TempDir(), "out.json")
 	r := mustOpen(t, path)
 	for i := range n {

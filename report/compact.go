@@ -98,9 +98,7 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 				if err := json.Unmarshal(raw, &e); err != nil {
 					return &badRecordError{err}
 				}
-				e.Status = Failed
-				e.Uncertain = true
-				e.Error = &Error{Code: "Uncertain", Message: uncertainMessage}
+				settleDispatched(&e)
 				scratch = appendEntry(scratch[:0], &e)
 				raw = scratch
 			}
@@ -138,6 +136,20 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 
 // errStop ends a read early.
 var errStop = errors.New("stop")
+
+// readHeaderOf reads the header of the report f at path, none of its
+// objects; an error is reportError's.
+func readHeaderOf(path string, f io.ReaderAt) (Header, error) {
+	var h Header
+	_, err := document.Read(io.NewSectionReader(f, 0, 1<<62), func(got Header) error {
+		h = got
+		return errStop
+	}, nil)
+	if err != nil && !errors.Is(err, errStop) {
+		return h, reportError(path, f, err)
+	}
+	return h, nil
+}
 
 // Rewrite calls fn on every entry of the report at path, which may change
 // it (`wftrigger status` adds the execution), and writes the report again
@@ -201,16 +213,12 @@ func fold(path string, h *held) error {
 	f, err := os.Open(path)
 	switch {
 	case err == nil:
-		_, err = document.Read(f, func(h Header) error {
-			meta = h.Meta
-			return errStop
-		}, nil)
-		if err != nil && !errors.Is(err, errStop) {
-			err = reportError(path, f, err)
-			f.Close()
+		hdr, err := readHeaderOf(path, f)
+		f.Close()
+		if err != nil {
 			return err
 		}
-		f.Close()
+		meta = hdr.Meta
 	case errors.Is(err, fs.ErrNotExist):
 		jf, err := os.Open(path + ".journal")
 		if err != nil {
@@ -222,11 +230,7 @@ func fold(path string, h *held) error {
 		}, nil)
 		jf.Close()
 		if err != nil && !errors.Is(err, errStop) {
-			var le *logstore.LineError
-			if errors.As(err, &le) {
-				return &CorruptError{Path: path + ".journal", Line: le.Line, Reason: le.Err.Error()}
-			}
-			return fmt.Errorf("journal %s.journal: %w", path, err)
+			return journalError(path+".journal", err)
 		}
 		if meta.Bucket == "" && meta.StartedAt.IsZero() {
 			// An empty journal and no report: nothing to fold.

@@ -68,40 +68,37 @@ func appendEntry(b []byte, e *Entry) []byte {
 
 // appendExecution appends x as encoding/json writes it.
 func appendExecution(b []byte, x *Execution) []byte {
-	{
-		b = append(b, '{')
-		if x.State != "" {
-			b = append(b, `"state":`...)
-			b = jsontext.AppendString(b, x.State)
-			b = append(b, ',')
-		}
-		b = append(b, `"checkedAt":`...)
-		b = jsontext.AppendTime(b, x.CheckedAt)
-		if len(x.Tasks) > 0 {
-			b = append(b, `,"tasks":[`...)
-			for i := range x.Tasks {
-				t := &x.Tasks[i]
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"type":`...)
-				b = jsontext.AppendString(b, t.Type)
-				b = append(b, `,"state":`...)
-				b = jsontext.AppendString(b, t.State)
-				b = jsontext.AppendNonEmpty(b, `,"code":`, t.Code)
-				b = jsontext.AppendNonEmpty(b, `,"message":`, t.Message)
-				b = jsontext.AppendNonEmpty(b, `,"jobId":`, t.JobID)
-				b = append(b, '}')
-			}
-			b = append(b, ']')
-		}
-		if x.Error != nil {
-			b = append(b, `,"error":`...)
-			b = appendError(b, x.Error)
-		}
-		b = append(b, '}')
+	b = append(b, '{')
+	if x.State != "" {
+		b = append(b, `"state":`...)
+		b = jsontext.AppendString(b, x.State)
+		b = append(b, ',')
 	}
-	return b
+	b = append(b, `"checkedAt":`...)
+	b = jsontext.AppendTime(b, x.CheckedAt)
+	if len(x.Tasks) > 0 {
+		b = append(b, `,"tasks":[`...)
+		for i := range x.Tasks {
+			t := &x.Tasks[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":`...)
+			b = jsontext.AppendString(b, t.Type)
+			b = append(b, `,"state":`...)
+			b = jsontext.AppendString(b, t.State)
+			b = jsontext.AppendNonEmpty(b, `,"code":`, t.Code)
+			b = jsontext.AppendNonEmpty(b, `,"message":`, t.Message)
+			b = jsontext.AppendNonEmpty(b, `,"jobId":`, t.JobID)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if x.Error != nil {
+		b = append(b, `,"error":`...)
+		b = appendError(b, x.Error)
+	}
+	return append(b, '}')
 }
 
 // appendJobLine appends the journal line of j: {"job":{...}}.

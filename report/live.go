@@ -58,7 +58,7 @@ const (
 	liveOffMask  = 1<<liveOffBits - 1
 	liveSeen     = 1 << 33 // the report has an entry for the key
 	liveSuccess  = 1 << 34 // the latest record is a success
-	liveOverride = 1 << 35 // a second trigger of a failed execution began in the journal
+	liveReplaces = 1 << 35 // a record would replace a success (index.Keeps): the report's success is not final
 )
 
 type liveScan struct {
@@ -129,32 +129,18 @@ func (s *liveScan) close() {
 }
 
 // hash identifies the record h, with the run's workflow as the default.
-func (s *liveScan) hash(h *head) index.Key {
-	if h.Status == Invalid {
-		return s.idx.InvalidHash(h.File, h.Line, h.Key)
-	}
-	wf := h.WorkflowID
-	if wf == "" {
-		wf = s.wf
-	}
-	return s.idx.KeyHash(wf, h.Key)
-}
+func (s *liveScan) hash(h *head) index.Key { return h.hash(s.idx, s.wf) }
 
 // readHeader reads the report's header (and the run's workflow), first.
 func (s *liveScan) readHeader() error {
 	if s.rep == nil {
 		return nil
 	}
-	_, err := document.Read(io.NewSectionReader(s.rep, 0, 1<<62), func(h Header) error {
-		s.hdr, s.hasHdr = h, true
-		return errStop
-	}, nil)
-	if err != nil && !errors.Is(err, errStop) {
-		return reportError(s.path, s.rep, err)
+	h, err := readHeaderOf(s.path, s.rep)
+	if err != nil {
+		return err
 	}
-	if !s.hasHdr {
-		return &CorruptError{Path: s.path, Reason: "no objects"}
-	}
+	s.hdr, s.hasHdr = h, true
 	s.wf = s.hdr.WorkflowID
 	s.hdr.Summary = Summary{Duplicates: s.hdr.Summary.Duplicates} // counted again as the entries come
 	return nil
@@ -194,26 +180,27 @@ func (s *liveScan) indexJournal() error {
 			return &logstore.LineError{Line: n, Err: err}
 		}
 		k := s.hash(&h)
+		st := h.state()
 		old, ok := s.idx.Get(k)
-		if ok && old&liveSuccess != 0 && h.Status != Succeeded && !(h.HasHistory && h.Status == Dispatched) {
+		latest := index.None // any state but a success
+		if old&liveSuccess != 0 {
+			latest = index.Succeeded
+		}
+		if ok && index.Keeps(latest, st, h.HasHistory) {
 			return nil // a success is final
 		}
-		v := k.Packed(uint64(off) | old&liveOverride)
-		if h.Status == Succeeded {
+		v := k.Packed(uint64(off) | old&liveReplaces)
+		if st == index.Succeeded {
 			v |= liveSuccess
 		}
-		if h.HasHistory && h.Status == Dispatched {
-			v |= liveOverride
+		if !index.Keeps(index.Succeeded, st, h.HasHistory) {
+			v |= liveReplaces
 		}
 		s.idx.Put(k, v)
 		return nil
 	})
 	if err != nil {
-		var le *logstore.LineError
-		if errors.As(err, &le) {
-			return &CorruptError{Path: s.path + ".journal", Line: le.Line, Reason: le.Err.Error()}
-		}
-		return fmt.Errorf("journal %s.journal: %w", s.path, err)
+		return journalError(s.path+".journal", err)
 	}
 	return nil
 }
@@ -234,8 +221,8 @@ func (s *liveScan) scanReport() error {
 			return s.emit(raw)
 		}
 		s.idx.Put(k, v|liveSeen)
-		if h.Status == Succeeded && v&liveSuccess == 0 && v&liveOverride == 0 {
-			return s.emit(raw) // a success is final
+		if h.Status == Succeeded && v&liveReplaces == 0 {
+			return s.emit(raw) // a success is final: no record of the journal replaces it
 		}
 		line, err := s.lineAt(int64(v & liveOffMask))
 		if err != nil {
@@ -312,9 +299,7 @@ func (s *liveScan) emit(raw []byte) error {
 		return nil // never sent: as if never seen
 	}
 	if e.Status == Dispatched {
-		e.Status = Failed
-		e.Uncertain = true
-		e.Error = &Error{Code: "Uncertain", Message: uncertainMessage}
+		settleDispatched(&e)
 	}
 	switch e.Status {
 	case Succeeded:

@@ -162,9 +162,8 @@ func acquire(path string, now time.Time, hdr []byte) (*held, error) {
 	if h.lock, err = lockPath(path, path+".lock", true); err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("pid %d started %s\n", os.Getpid(), now.UTC().Format(time.RFC3339))
 	if err = h.lock.Truncate(0); err == nil {
-		_, err = h.lock.WriteAt([]byte(msg), 0)
+		_, err = h.lock.WriteAt(lockInfo(now), 0)
 	}
 	if err != nil {
 		h.release()
@@ -260,11 +259,9 @@ func (h *held) adopt(f *os.File) error {
 	defer h.repMu.Unlock()
 	kept := h.reports[:0]
 	for _, old := range h.reports {
-		if st, err := old.Stat(); err == nil {
-			if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
-				unlockFile(old)
-				continue
-			}
+		if links(old) == 0 {
+			unlockFile(old)
+			continue
 		}
 		kept = append(kept, old)
 	}
@@ -339,6 +336,12 @@ func names(name string, f *os.File) (bool, error) {
 	return os.SameFile(fst, st), nil
 }
 
+// lockInfo is what a lock file says of this process, which took the lock
+// at started: "pid N started TIME" (see parseLockInfo).
+func lockInfo(started time.Time) []byte {
+	return fmt.Appendf(nil, "pid %d started %s\n", os.Getpid(), started.UTC().Format(time.RFC3339))
+}
+
 // parseLockInfo reads "pid N started TIME" from a lock file.
 func parseLockInfo(b []byte) (int, time.Time) {
 	var (
@@ -373,8 +376,7 @@ func (h *held) check() error {
 	if err != nil {
 		return nil // another process took the new lock file: it is refused by the journal's lock
 	}
-	msg := fmt.Sprintf("pid %d started %s\n", os.Getpid(), h.started.UTC().Format(time.RFC3339))
-	f.WriteAt([]byte(msg), 0)
+	f.WriteAt(lockInfo(h.started), 0)
 	old := h.lock
 	h.lock = f
 	old.Close()

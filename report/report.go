@@ -92,6 +92,14 @@ var ErrClosed = errors.New("report closed")
 // when its run stopped.
 const uncertainMessage = "the call was in flight when the run stopped; the next run looks it up in the workflow's execution list before triggering again"
 
+// settleDispatched makes the dispatched record e the entry a report holds
+// for it: failed, uncertain (looked up before any new trigger).
+func settleDispatched(e *Entry) {
+	e.Status = Failed
+	e.Uncertain = true
+	e.Error = &Error{Code: "Uncertain", Message: uncertainMessage}
+}
+
 // Report is an open report: the index of every known key, the journal this
 // run appends to and the lock it holds. Admit is called from one goroutine;
 // Record from any number at once; Compact from one other.
@@ -398,6 +406,21 @@ func reportError(path string, f io.ReaderAt, err error) error {
 	return ce
 }
 
+// journalError turns an error of logstore.ReadJournal on the journal at jp
+// into a *CorruptError naming the line (a *MismatchError is returned as it
+// is).
+func journalError(jp string, err error) error {
+	var me *MismatchError
+	if errors.As(err, &me) {
+		return err
+	}
+	var le *logstore.LineError
+	if errors.As(err, &le) {
+		return &CorruptError{Path: jp, Line: le.Line, Reason: le.Err.Error()}
+	}
+	return fmt.Errorf("journal %s: %w", jp, err)
+}
+
 // lineAt is the 1-based line of the byte at off.
 func lineAt(f io.ReaderAt, off int64) int {
 	line := 1
@@ -432,15 +455,7 @@ func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
 	}
 	res, err := logstore.ReadJournal(io.NewSectionReader(f, 0, 1<<62), check, load)
 	if err != nil {
-		var me *MismatchError
-		if errors.As(err, &me) {
-			return 0, err
-		}
-		var le *logstore.LineError
-		if errors.As(err, &le) {
-			return 0, &CorruptError{Path: r.journalPath, Line: le.Line, Reason: le.Err.Error()}
-		}
-		return 0, fmt.Errorf("journal %s: %w", r.journalPath, err)
+		return 0, journalError(r.journalPath, err)
 	}
 	if res.Torn > 0 {
 		r.warnings = append(r.warnings, fmt.Sprintf("journal %s: line %d was cut short by a crash (a torn last line): kept the %d records before it", r.journalPath, res.Torn, res.Records))
@@ -536,12 +551,7 @@ func (r *Report) loadHistory(k index.Key, h *head, raw []byte) error {
 }
 
 // hashOf identifies the record h.
-func (r *Report) hashOf(h *head) index.Key {
-	if h.Status == Invalid {
-		return r.idx.InvalidHash(h.File, h.Line, h.Key)
-	}
-	return r.idx.KeyHash(r.workflow(h.WorkflowID), h.Key)
-}
+func (r *Report) hashOf(h *head) index.Key { return h.hash(r.idx, r.meta.WorkflowID) }
 
 // workflow is the workflow of an entry: its own or the run's.
 func (r *Report) workflow(id string) string {

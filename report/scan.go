@@ -52,6 +52,19 @@ func (h *head) state() index.State {
 	return index.Failed
 }
 
+// hash identifies the record h in idx; runWorkflow is the run's workflow,
+// the default of an entry's.
+func (h *head) hash(idx *index.Index, runWorkflow string) index.Key {
+	if h.Status == Invalid {
+		return idx.InvalidHash(h.File, h.Line, h.Key)
+	}
+	wf := h.WorkflowID
+	if wf == "" {
+		wf = runWorkflow
+	}
+	return idx.KeyHash(wf, h.Key)
+}
+
 // isUncertain says whether a key in state st is looked up before it is
 // triggered again.
 func isUncertain(st index.State) bool { return st == index.Uncertain || st == index.Dispatched }

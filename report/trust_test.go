@@ -541,6 +541,18 @@ func TestRetryFailedExecutions(t *testing.T) {
 		}
 		return r
 	}
+	// failExecution records, as status would, that key's execution Failed.
+	failExecution := func(key string) {
+		t.Helper()
+		if err := Rewrite(path, func(e *Entry) error {
+			if e.Key == key {
+				e.Execution = &Execution{State: ExecutionFailed, CheckedAt: t1}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r = open()
 	if n := r.FailedExecutions(); n != 1 {
 		t.Errorf("FailedExecutions() = %d, want 1", n)
@@ -584,14 +596,7 @@ func TestRetryFailedExecutions(t *testing.T) {
 	}
 
 	// The new instance fails too: the next retry keeps both.
-	if err := Rewrite(path, func(e *Entry) error {
-		if e.Key == "failed-exec" {
-			e.Execution = &Execution{State: ExecutionFailed, CheckedAt: t1}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	failExecution("failed-exec")
 	r = open()
 	if p := r.Admit("", "failed-exec"); p.State != Retry {
 		t.Errorf("Admit(failed-exec) = %v, want Retry", p.State)
@@ -604,14 +609,7 @@ func TestRetryFailedExecutions(t *testing.T) {
 	}
 
 	// A retry that stopped before its call leaves the success as it was.
-	if err := Rewrite(path, func(e *Entry) error {
-		if e.Key == "ok-exec" {
-			e.Execution = &Execution{State: ExecutionFailed, CheckedAt: t1}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	failExecution("ok-exec")
 	r = open()
 	if p := r.Admit("", "ok-exec"); p.State != Retry {
 		t.Errorf("Admit(ok-exec) = %v, want Retry", p.State)

@@ -189,14 +189,21 @@ func (x *Writer) jsonl(e *report.Entry) ([]byte, error) {
 	return x.line, nil
 }
 
-func (x *Writer) csvRecord(e *report.Entry) []string {
-	var code, httpStatus, message, state string
-	if e.Error != nil {
-		code, message = e.Error.Code, e.Error.Message
-		if e.Error.HTTPStatus != 0 {
-			httpStatus = strconv.Itoa(e.Error.HTTPStatus)
-		}
+// errorFields are the columns of an entry's error: its code, its HTTP status
+// ("" when CI answered none) and its message; all "" without an error.
+func errorFields(err *report.Error) (code, httpStatus, message string) {
+	if err == nil {
+		return "", "", ""
 	}
+	if err.HTTPStatus != 0 {
+		httpStatus = strconv.Itoa(err.HTTPStatus)
+	}
+	return err.Code, httpStatus, err.Message
+}
+
+func (x *Writer) csvRecord(e *report.Entry) []string {
+	var state string
+	code, httpStatus, message := errorFields(e.Error)
 	if e.Execution != nil {
 		state = e.Execution.State
 	}
@@ -209,15 +216,10 @@ func (x *Writer) csvRecord(e *report.Entry) []string {
 // A succeeded entry is 200 with its instance id; any other is failed with
 // its error (an HTTP status only when CI answered one).
 func (x *Writer) s3Record(e *report.Entry) []string {
-	status, code, httpStatus, message := "failed", "", "", ""
-	switch {
-	case e.Status == report.Succeeded:
-		status, httpStatus, message = "succeeded", "200", e.InstanceID
-	case e.Error != nil:
-		code, message = e.Error.Code, e.Error.Message
-		if e.Error.HTTPStatus != 0 {
-			httpStatus = strconv.Itoa(e.Error.HTTPStatus)
-		}
+	status, code, httpStatus, message := "succeeded", "", "200", e.InstanceID
+	if e.Status != report.Succeeded {
+		status = "failed"
+		code, httpStatus, message = errorFields(e.Error)
 	}
 	x.rec = append(x.rec[:0], x.bucket, EncodeKey(e.Key), "", status, code, httpStatus, message)
 	return x.rec

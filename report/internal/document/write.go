@@ -31,14 +31,8 @@ func writeHeader(w *bufio.Writer, h *Header) {
 	b = strconv.AppendInt(b, int64(h.Version), 10)
 	b = append(b, ",\n  \"bucket\": "...)
 	b = jsontext.AppendString(b, h.Bucket)
-	if h.Region != "" {
-		b = append(b, ",\n  \"region\": "...)
-		b = jsontext.AppendString(b, h.Region)
-	}
-	if h.WorkflowID != "" {
-		b = append(b, ",\n  \"workflowId\": "...)
-		b = jsontext.AppendString(b, h.WorkflowID)
-	}
+	b = jsontext.AppendNonEmpty(b, ",\n  \"region\": ", h.Region)
+	b = jsontext.AppendNonEmpty(b, ",\n  \"workflowId\": ", h.WorkflowID)
 	b = append(b, ",\n  \"source\": "...)
 	b = jsontext.AppendString(b, h.Source)
 	b = append(b, ",\n  \"startedAt\": "...)
@@ -47,14 +41,8 @@ func writeHeader(w *bufio.Writer, h *Header) {
 		b = append(b, ",\n  \"finishedAt\": "...)
 		b = jsontext.AppendTime(b, h.FinishedAt)
 	}
-	if h.CIEndpoint != "" {
-		b = append(b, ",\n  \"ciEndpoint\": "...)
-		b = jsontext.AppendString(b, h.CIEndpoint)
-	}
-	if h.COSEndpoint != "" {
-		b = append(b, ",\n  \"cosEndpoint\": "...)
-		b = jsontext.AppendString(b, h.COSEndpoint)
-	}
+	b = jsontext.AppendNonEmpty(b, ",\n  \"ciEndpoint\": ", h.CIEndpoint)
+	b = jsontext.AppendNonEmpty(b, ",\n  \"cosEndpoint\": ", h.COSEndpoint)
 	if h.Job != nil {
 		b = append(b, ",\n  \"job\": "...)
 		b = AppendJob(b, h.Job)

@@ -1,7 +1,8 @@
 // Package index is the report's resume index: for every object of the
 // report, the journal and the run, only what resume needs, the state of
 // its latest record and the position (seq) of that record, never its key.
-// It applies the one rule of the index: a success is final.
+// It states the one rule of the index, a success is final (Keeps): Apply
+// and report.ScanLive follow it.
 //
 // Keys are identified by a 92-bit hash: h1 is 64 bits of maphash (the
 // table's key) and h2 the top 28 bits of a second maphash with another seed
@@ -175,16 +176,23 @@ func (x *Index) AddNew(k Key) {
 	x.counts[None]++
 }
 
-// Apply records that the latest record of k, at seq, says st. A success
-// is final: a later record that is not a success is not applied, unless
-// it is the Dispatched record of a deliberate second trigger of an
-// execution that failed (override: the record carries a history). It returns the previous value, if any, and
+// Keeps says whether a key whose latest record says latest keeps it when a
+// record that says next follows: a success is final, so a later record that
+// is not a success is not applied, unless it is the Dispatched record of a
+// deliberate second trigger of an execution that failed (override: the
+// record carries a history).
+func Keeps(latest, next State, override bool) bool {
+	return latest == Succeeded && next != Succeeded && !(override && next == Dispatched)
+}
+
+// Apply records that the latest record of k, at seq, says st, unless the
+// key Keeps the record it has. It returns the previous value, if any, and
 // whether the record was applied.
 func (x *Index) Apply(k Key, st State, seq uint64, seen, override bool) (old uint64, existed, applied bool) {
 	old, existed = x.Get(k)
 	if existed {
 		ost := StateOf(old)
-		if ost == Succeeded && st != Succeeded && !(override && st == Dispatched) {
+		if Keeps(ost, st, override) {
 			return old, true, false
 		}
 		x.counts[ost]--
