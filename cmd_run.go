@@ -295,6 +295,23 @@ const (
 	runMemoryLimit = 40 << 20
 )
 
+// tuneGCForRun sets the process's collector for `wftrigger run`
+// (runGCPercent, runMemoryLimit) unless getenv has GOGC or GOMEMLIMIT, and
+// returns what puts the earlier settings back. run calls it around the
+// command, not runCommand itself: the demo's runs share their process, and
+// its heap, with an emulator, and its getenv is the emulator's alone.
+func tuneGCForRun(getenv func(string) string) (restore func()) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	gcPercent := debug.SetGCPercent(runGCPercent)
+	memoryLimit := debug.SetMemoryLimit(runMemoryLimit)
+	return func() {
+		debug.SetMemoryLimit(memoryLimit)
+		debug.SetGCPercent(gcPercent)
+	}
+}
+
 func runCommand(ctx context.Context, args []string, env environment) (err error) {
 	started := time.Now()
 	o, err := parseRunFlags(args, env.stdout, env.stderr)
@@ -314,10 +331,6 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	}
 	if err := checkOutputFolders(o); err != nil {
 		return err
-	}
-	if env.getenv("GOGC") == "" && env.getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(runGCPercent))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(runMemoryLimit))
 	}
 	var deadline time.Time // the end of the --max-duration window
 	if o.maxDuration > 0 {
