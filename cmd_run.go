@@ -339,10 +339,11 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	creds := tencent.StaticSource(tencent.Credentials{}) // a dry run of a local manifest calls nothing
 	credsUsed := "none (a dry run of a local manifest calls nothing)"
 	if needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://"); needCreds {
-		if creds, err = openCredentials(ctx, o.credentials, env, logger); err != nil {
+		refresher, err := openCredentials(ctx, o.credentials, env, logger)
+		if err != nil {
 			return err
 		}
-		credsUsed = describeCredentials(creds)
+		creds, credsUsed = refresher, refresher.Describe()
 	}
 
 	ciEndpoint, cosEndpoint := or(o.ciEndpoint, tencent.CIEndpoint(o.bucket, o.region)), or(o.cosEndpoint, tencent.COSEndpoint(o.bucket, o.region))
