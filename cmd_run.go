@@ -319,7 +319,7 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	logger := newLogger(env.stderr, o.logFormat).With("run", runID)
 	// Once the flags parsed, the metrics file is written whatever the exit
 	// status (2 and 4 included), here, with the status the run returns.
-	m := newRunMetrics(o, started, logger)
+	m, metricsErr := newRunMetrics(o, started, logger)
 	defer func() {
 		m.finish(exitCodeOf(err))
 		if o.logFormat == "json" {
@@ -331,6 +331,9 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	}
 	if err := checkOutputFolders(o); err != nil {
 		return err
+	}
+	if metricsErr != nil {
+		return metricsErr
 	}
 	var deadline time.Time // the end of the --max-duration window
 	if o.maxDuration > 0 {
