@@ -29,7 +29,7 @@ func checkCredentialsFlag(v string) error {
 // a command, remembers its secrets for the redaction of all output, and
 // logs which source it is (never a secret). Failing to find credentials is
 // a configuration error: exit 2, with a hint naming every source.
-func openCredentials(ctx context.Context, source string, env environment, logger *slog.Logger) (tencent.CredentialSource, error) {
+func openCredentials(ctx context.Context, source string, env environment, logger *slog.Logger) (*tencent.Refresher, error) {
 	src, err := tencent.OpenCredentials(ctx, tencent.SourceConfig{Source: source, Getenv: env.getenv, Secrets: env.secrets})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

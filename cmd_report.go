@@ -117,8 +117,14 @@ func scanReport(path string, fn func(report.Entry) error) (report.Header, error)
 // errStopScan ends a scan at its first entry.
 var errStopScan = errors.New("stop")
 
-// reportHeader reads what a report says before its objects.
+// reportHeader reads what a report says before its objects: the report's
+// own header, or, when that cannot be read (before the first rewrite, the
+// header is the journal's), the one the live scan gives, which indexes the
+// whole journal before its first entry.
 func reportHeader(path string) (report.Header, error) {
+	if h, err := report.ReadHeader(path); err == nil {
+		return h, nil
+	}
 	h, err := scanReport(path, func(report.Entry) error { return errStopScan })
 	if err != nil && !errors.Is(err, errStopScan) {
 		return h, err

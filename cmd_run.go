@@ -295,6 +295,23 @@ const (
 	runMemoryLimit = 40 << 20
 )
 
+// tuneGCForRun sets the process's collector for `wftrigger run`
+// (runGCPercent, runMemoryLimit) unless getenv has GOGC or GOMEMLIMIT, and
+// returns what puts the earlier settings back. run calls it around the
+// command, not runCommand itself: the demo's runs share their process, and
+// its heap, with an emulator, and its getenv is the emulator's alone.
+func tuneGCForRun(getenv func(string) string) (restore func()) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	gcPercent := debug.SetGCPercent(runGCPercent)
+	memoryLimit := debug.SetMemoryLimit(runMemoryLimit)
+	return func() {
+		debug.SetMemoryLimit(memoryLimit)
+		debug.SetGCPercent(gcPercent)
+	}
+}
+
 func runCommand(ctx context.Context, args []string, env environment) (err error) {
 	started := time.Now()
 	o, err := parseRunFlags(args, env.stdout, env.stderr)
@@ -302,7 +319,7 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	logger := newLogger(env.stderr, o.logFormat).With("run", runID)
 	// Once the flags parsed, the metrics file is written whatever the exit
 	// status (2 and 4 included), here, with the status the run returns.
-	m := newRunMetrics(o, started, logger)
+	m, metricsErr := newRunMetrics(o, started, logger)
 	defer func() {
 		m.finish(exitCodeOf(err))
 		if o.logFormat == "json" {
@@ -315,9 +332,8 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	if err := checkOutputFolders(o); err != nil {
 		return err
 	}
-	if env.getenv("GOGC") == "" && env.getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(runGCPercent))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(runMemoryLimit))
+	if metricsErr != nil {
+		return metricsErr
 	}
 	var deadline time.Time // the end of the --max-duration window
 	if o.maxDuration > 0 {
@@ -326,10 +342,11 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	creds := tencent.StaticSource(tencent.Credentials{}) // a dry run of a local manifest calls nothing
 	credsUsed := "none (a dry run of a local manifest calls nothing)"
 	if needCreds := !o.dryRun || o.prefixSet || strings.HasPrefix(o.manifest, "cos://"); needCreds {
-		if creds, err = openCredentials(ctx, o.credentials, env, logger); err != nil {
+		refresher, err := openCredentials(ctx, o.credentials, env, logger)
+		if err != nil {
 			return err
 		}
-		credsUsed = describeCredentials(creds)
+		creds, credsUsed = refresher, refresher.Describe()
 	}
 
 	ciEndpoint, cosEndpoint := or(o.ciEndpoint, tencent.CIEndpoint(o.bucket, o.region)), or(o.cosEndpoint, tencent.COSEndpoint(o.bucket, o.region))

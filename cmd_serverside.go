@@ -300,7 +300,8 @@ func cancelCommand(ctx context.Context, args []string, env environment) error {
 		return &exitError{code: exitUsage, err: err, hint: "give the --report of an earlier 'wftrigger run --server-side'"}
 	}
 	meta := h.Meta
-	client, _, err := reportClient(ctx, meta, o.region, o.endpoint, o.credentials, env, newLogger(env.stderr, "text"))
+	logger := newLogger(env.stderr, "text")
+	client, _, err := reportClient(ctx, meta, o.region, o.endpoint, o.credentials, env, logger)
 	if err != nil {
 		return err
 	}
@@ -312,7 +313,7 @@ func cancelCommand(ctx context.Context, args []string, env environment) error {
 		}
 		return &exitError{code: exitUsage, err: err}
 	}
-	j, cerr := serverside.Cancel(ctx, serverside.Config{Workflow: meta.WorkflowID, Logger: newLogger(env.stderr, "text")}, client, rep)
+	j, cerr := serverside.Cancel(ctx, serverside.Config{Workflow: meta.WorkflowID, Logger: logger}, client, rep)
 	if err := rep.Close(time.Now().UTC(), false); err != nil && cerr == nil {
 		cerr = fmt.Errorf("write report: %w", err)
 	}

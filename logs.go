@@ -13,7 +13,6 @@ import (
 
 	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/runner"
-	"github.com/wftrigger/wftrigger/tencent"
 )
 
 // newRunID is the id every log line of one run carries ("run"), so that
@@ -53,15 +52,6 @@ func logStart(logger *slog.Logger, o runOptions, source, ciEndpoint, cosEndpoint
 	}
 	attrs = append(attrs, "mode", mode)
 	logger.Info("start", attrs...)
-}
-
-// describeCredentials names a credential source for the start line, with
-// no secret.
-func describeCredentials(src tencent.CredentialSource) string {
-	if d, ok := src.(interface{ Describe() string }); ok {
-		return d.Describe()
-	}
-	return "static"
 }
 
 // rateText is the pacer's current limit as the progress and the summary

@@ -136,7 +136,9 @@ func run(ctx context.Context, args []string, env environment) int {
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":
+		restoreGC := tuneGCForRun(env.getenv)
 		err = runCommand(ctx, rest, env)
+		restoreGC()
 	case "status":
 		err = statusCommand(ctx, rest, env)
 	case "report":

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,20 +35,27 @@ type runMetrics struct {
 }
 
 // newRunMetrics arms the metrics file of o, or returns nil when there is
-// none, when its path cannot be written (checkOutputFolders says why, exit
-// 2: there is no file to write then), or for a dry run (it triggers
-// nothing: its exit 0 is not a success of the backfill, and its file would
-// hide the last real run's).
-func newRunMetrics(o runOptions, started time.Time, logger *slog.Logger) *runMetrics {
-	if o.metricsFile == "" || o.dryRun || metrics.CheckPath(o.metricsFile) != nil {
-		return nil
+// none or for a dry run (it triggers nothing: its exit 0 is not a success
+// of the backfill, and its file would hide the last real run's). A path
+// that cannot be written (metrics.CheckPath says what a metrics file
+// needs) is not armed, and is the usage error (exit 2) that the run
+// returns once the flags are found good: there is no file to write then.
+func newRunMetrics(o runOptions, started time.Time, logger *slog.Logger) (*runMetrics, error) {
+	if o.metricsFile == "" {
+		return nil, nil
+	}
+	if err := metrics.CheckPath(o.metricsFile); err != nil {
+		return nil, usageError("give --metrics-file a path in a folder that exists and can be written (mkdir -p "+quoteArgs([]string{filepath.Dir(o.metricsFile)})[0]+")", "--metrics-file: %v", err)
+	}
+	if o.dryRun {
+		return nil, nil
 	}
 	return &runMetrics{
 		path:    o.metricsFile,
 		labels:  metrics.Snapshot{Bucket: o.bucket, Workflow: o.workflow, Report: o.reportPath, Version: version()},
 		started: started,
 		logger:  logger,
-	}
+	}, nil
 }
 
 // start begins the periodic writes, with live giving the run's numbers.

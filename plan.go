@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/wftrigger/wftrigger/manifest"
-	"github.com/wftrigger/wftrigger/metrics"
 )
 
 // planList is the file of `run --dry-run --list FILE`: the objects the run
@@ -78,9 +77,9 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// checkOutputFolders refuses, before any work, a --list or --metrics-file
-// whose folder does not exist (the report's folder is created instead);
-// metrics.CheckPath says what a metrics file needs.
+// checkOutputFolders refuses, before any work, a --list whose folder does
+// not exist (the report's folder is created instead), or that names the
+// source or the report; newRunMetrics checks the --metrics-file.
 func checkOutputFolders(o runOptions) error {
 	if o.list != "" {
 		if err := checkFolder("--list", o.list); err != nil {
@@ -90,11 +89,6 @@ func checkOutputFolders(o runOptions) error {
 			if sameFile(o.list, other.path) {
 				return usageError("--list plan.jsonl: a new file, to compare with the source", "--list %s is the %s: the plan would replace it", o.list, other.flag)
 			}
-		}
-	}
-	if o.metricsFile != "" {
-		if err := metrics.CheckPath(o.metricsFile); err != nil {
-			return usageError("give --metrics-file a path in a folder that exists and can be written (mkdir -p "+quoteArgs([]string{filepath.Dir(o.metricsFile)})[0]+")", "--metrics-file: %v", err)
 		}
 	}
 	return nil

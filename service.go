@@ -34,7 +34,7 @@ func (s service) FindExecution(ctx context.Context, workflowID, key string, sinc
 	if err != nil {
 		return runner.Execution{}, false, failure(err)
 	}
-	return runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}, found, nil
+	return summary(x), found, nil
 }
 
 // ListExecutions reads one page of the workflow's executions in a
@@ -46,9 +46,14 @@ func (s service) ListExecutions(ctx context.Context, workflowID string, start, e
 	}
 	out := make([]runner.Execution, len(page.Executions))
 	for i, x := range page.Executions {
-		out[i] = runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}
+		out[i] = summary(x)
 	}
 	return out, page.NextToken, nil
+}
+
+// summary is an item of the execution list in the runner's terms.
+func summary(x tencent.ExecutionSummary) runner.Execution {
+	return runner.Execution{RunID: x.RunID, WorkflowID: x.WorkflowID, State: x.State, Object: x.Object, CreateTime: x.CreateTime}
 }
 
 // DescribeExecution looks up one instance's execution.

@@ -148,13 +148,18 @@ func (s Snapshot) labels() labels {
 	return labels{valid(s.Bucket), valid(s.Workflow), valid(report)}
 }
 
+// text is l as every series writes it between its braces.
+func (l labels) text() string {
+	return `bucket="` + escapeLabel(l.bucket) + `",workflow="` + escapeLabel(l.workflow) + `",report="` + escapeLabel(l.report) + `"`
+}
+
 // valid makes v a label value the parser accepts: valid UTF-8.
 func valid(v string) string { return strings.ToValidUTF8(v, "\uFFFD") }
 
 // encode writes the text format of s to b.
 func encode(b *bytes.Buffer, s Snapshot, now time.Time, lastSuccess float64, haveSuccess bool) {
 	l := s.labels()
-	common := `bucket="` + escapeLabel(l.bucket) + `",workflow="` + escapeLabel(l.workflow) + `",report="` + escapeLabel(l.report) + `"`
+	common := l.text()
 	family := func(name, help string) {
 		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, escapeHelp(help), name)
 	}
@@ -219,9 +224,9 @@ func encodeExecutions(b *bytes.Buffer, l labels, states map[string]int64) {
 		names = append(names, st)
 	}
 	sort.Strings(names)
+	common := l.text()
 	for _, st := range names {
-		fmt.Fprintf(b, `%s{bucket="%s",workflow="%s",report="%s",state="%s"} %s`+"\n", NameExecutions,
-			escapeLabel(l.bucket), escapeLabel(l.workflow), escapeLabel(l.report), escapeLabel(valid(st)), formatValue(float64(states[st])))
+		fmt.Fprintf(b, `%s{%s,state="%s"} %s`+"\n", NameExecutions, common, escapeLabel(valid(st)), formatValue(float64(states[st])))
 	}
 }
 
