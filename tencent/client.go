@@ -214,19 +214,7 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	q = append(q, "&workflowId="...)
 	q = appendEncode(q, in.WorkflowID)
 	query := string(q)
-
-	s, err := c.signerFor(ctx, op)
-	if err != nil {
-		return TriggerResult{}, err
-	}
-	send := func(s *signer) (TriggerResult, error) {
-		return resigned(func(fresh bool) (TriggerResult, error) { return c.trigger(ctx, e, in, query, s, fresh) })
-	}
-	res, err := send(s)
-	if s = c.renewed(ctx, err, s); s != nil {
-		res, err = send(s)
-	}
-	return res, err
+	return call(ctx, c, op, func(s *signer, fresh bool) (TriggerResult, error) { return c.trigger(ctx, e, in, query, s, fresh) })
 }
 
 // trigger sends one TriggerWorkflow call signed by s, with a fresh signing
@@ -283,17 +271,36 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, q st
 	return res, nil
 }
 
-// resigned sends a request once and, when the answer refused the
-// signature's time (SignatureExpired, RequestTimeTooSkewed), once more with
-// a fresh signature. A second such answer is marked Clock: Fatal, with a
-// hint about the machine's clock. A refused request was not accepted, so
+// call makes one call of the client: send sends its request signed by s,
+// with a fresh signing key when fresh is set. It is sent with the
+// credentials the source hands out now, through resigned; when the answer
+// says that they have expired and the source has newer ones, once more
+// with those. Neither answer was an acceptance, so neither resend can
+// trigger anything twice.
+func call[T any](ctx context.Context, c *Client, op string, send func(s *signer, fresh bool) (T, error)) (T, error) {
+	s, err := c.signerFor(ctx, op)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := resigned(s, send)
+	if s = c.renewed(ctx, err, s); s != nil {
+		v, err = resigned(s, send)
+	}
+	return v, err
+}
+
+// resigned sends a request signed by s once and, when the answer refused
+// the signature's time (SignatureExpired, RequestTimeTooSkewed), once more
+// with a fresh signature. A second such answer is marked Clock: Fatal, with
+// a hint about the machine's clock. A refused request was not accepted, so
 // sending it again cannot trigger anything twice.
-func resigned[T any](send func(fresh bool) (T, error)) (T, error) {
-	v, err := send(false)
+func resigned[T any](s *signer, send func(s *signer, fresh bool) (T, error)) (T, error) {
+	v, err := send(s, false)
 	if !refusedTime(err) {
 		return v, err
 	}
-	v, err = send(true)
+	v, err = send(s, true)
 	var e *APIError
 	if errors.As(err, &e) && refusedTime(e) {
 		e.Clock = true
@@ -356,28 +363,13 @@ func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath,
 	if e == nil {
 		return nil, &inputError{op + ": no endpoint configured"}
 	}
-	s, err := c.signerFor(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	send := func(s *signer) (*http.Response, error) {
-		return resigned(func(fresh bool) (*http.Response, error) { return c.get1(ctx, op, e, path, rawPath, rawQuery, s, fresh) })
-	}
-	resp, err := send(s)
-	if s = c.renewed(ctx, err, s); s != nil {
-		resp, err = send(s)
-	}
-	return resp, err
-}
-
-// get1 sends one GET signed by s, with a fresh signing key when fresh is
-// set.
-func (c *Client) get1(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, s *signer, fresh bool) (*http.Response, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery, s)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return c.send(op, e, req, s, fresh)
+	return call(ctx, c, op, func(s *signer, fresh bool) (*http.Response, error) {
+		req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery, s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return c.send(op, e, req, s, fresh)
+	})
 }
 
 // send signs req by s (its query parameters read from the URL), with a
