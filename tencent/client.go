@@ -101,6 +101,15 @@ func (e *endpoint) under(path string) string {
 	return e.base + path
 }
 
+// answered notes that an answer came from e. The flag is written once, not
+// on every call: a store on every answer would have every worker write the
+// same cache line.
+func (e *endpoint) answered() {
+	if !e.reached.Load() {
+		e.reached.Store(true)
+	}
+}
+
 // transportError is the error of a request to e that got no answer.
 func (e *endpoint) transportError(op string, err error) *TransportError {
 	sent := mayHaveBeenSent(err)
@@ -242,7 +251,7 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, q st
 	if err != nil {
 		return TriggerResult{}, e.transportError(op, err)
 	}
-	e.reached.Store(true)
+	e.answered()
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
 	if resp.StatusCode/100 != 2 {
@@ -384,7 +393,7 @@ func (c *Client) send(op string, e *endpoint, req *http.Request, s *signer, fres
 	if err != nil {
 		return nil, e.transportError(op, err)
 	}
-	e.reached.Store(true)
+	e.answered()
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)
