@@ -255,7 +255,7 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, q st
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
 	if resp.StatusCode/100 != 2 {
-		e := newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
+		e := newAPIError(op, resp, *bp, c.creds.Redact, c.now())
 		e.WorkflowID = in.WorkflowID
 		return TriggerResult{}, e
 	}
@@ -397,7 +397,7 @@ func (c *Client) send(op string, e *endpoint, req *http.Request, s *signer, fres
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)
-		return nil, newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
+		return nil, newAPIError(op, resp, *bp, c.creds.Redact, c.now())
 	}
 	return resp, nil
 }

@@ -151,16 +151,18 @@ func RetryAfter(err error) time.Duration {
 	return 0
 }
 
-// newAPIError builds the error for a non-2xx answer with the given body.
-func newAPIError(op string, resp *http.Response, body []byte, creds Credentials, now time.Time) *APIError {
+// newAPIError builds the error for a non-2xx answer with the given body;
+// redact removes the secrets (the source's Redact).
+func newAPIError(op string, resp *http.Response, body []byte, redact func(string) string, now time.Time) *APIError {
 	e := &APIError{Op: op, HTTPStatus: resp.StatusCode}
 	// Redact before parsing: the message is cut to a length, and a secret
-	// cut in two would no longer be recognised.
-	body = []byte(creds.Redact(string(body)))
+	// cut in two would no longer be recognised. And after: decoding may
+	// unescape one.
+	body = []byte(redact(string(body)))
 	e.Code, e.Message, e.RequestID = parseErrorBody(body)
-	e.Code = creds.Redact(e.Code)
-	e.Message = creds.Redact(e.Message)
-	e.RequestID = creds.Redact(e.RequestID)
+	e.Code = redact(e.Code)
+	e.Message = redact(e.Message)
+	e.RequestID = redact(e.RequestID)
 	if e.RequestID == "" {
 		e.RequestID = requestID(resp.Header)
 	}
