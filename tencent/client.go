@@ -321,7 +321,7 @@ func resigned[T any](s *signer, send func(s *signer, fresh bool) (T, error)) (T,
 // signature's time.
 func refusedTime(err error) bool {
 	var e *APIError
-	return errors.As(err, &e) && meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).resign
+	return errors.As(err, &e) && e.meaning().resign
 }
 
 // mayHaveBeenSent reports whether a failed call may have reached the

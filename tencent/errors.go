@@ -58,12 +58,7 @@ const clockHint = "; a fresh signature was refused too: check this machine's clo
 // meaningless (Fatal: rejected credentials, unknown workflow, wrong bucket,
 // host or region, or a clock the service refuses even after a fresh
 // signature). The table in outcomes.go says which.
-func (e *APIError) Class() Class {
-	if e.Clock {
-		return Fatal
-	}
-	return meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).class
-}
+func (e *APIError) Class() Class { return e.meaning().class }
 
 // TransportError is a call that got no usable answer: the connection failed,
 // timed out or was cancelled, or a success answer could not be decoded.
@@ -139,7 +134,7 @@ func Uncertain(err error) bool {
 // (429, 503, or a throttling code of the table).
 func Throttled(err error) bool {
 	var e *APIError
-	return errors.As(err, &e) && meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).throttled
+	return errors.As(err, &e) && e.meaning().throttled
 }
 
 // RetryAfter returns the wait the service asked for with Retry-After, or 0.
