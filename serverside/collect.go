@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/wftrigger/wftrigger/manifest"
@@ -63,27 +62,15 @@ func (r *run) admitSource(ctx context.Context) error {
 	}
 }
 
-// check returns why a row cannot be part of the job, or nil.
+// check returns why a row cannot be part of the job, or nil: the rules of
+// every run (manifest.Check), and a row naming another workflow than the
+// job's.
 func (r *run) check(row manifest.Row) *manifest.Invalid {
-	switch {
-	case row.Invalid != nil:
-		return row.Invalid
-	case row.Bucket != "" && r.cfg.Bucket != "" && !sameBucket(row.Bucket, r.cfg.Bucket):
-		return &manifest.Invalid{Code: "OtherBucket", Message: fmt.Sprintf("line %d: the row is for bucket %q, the run for %q", row.Line, row.Bucket, r.cfg.Bucket)}
-	case row.WorkflowID != "" && row.WorkflowID != r.cfg.Workflow:
+	row, wf := manifest.Check(row, r.cfg.Bucket, r.cfg.Workflow)
+	if row.Invalid == nil && wf != r.cfg.Workflow {
 		return &manifest.Invalid{Code: "OtherWorkflow", Message: fmt.Sprintf("line %d: the row names workflow %q; a server-side job triggers %q only", row.Line, row.WorkflowID, r.cfg.Workflow)}
 	}
-	return nil
-}
-
-// sameBucket reports whether a row's bucket is the run's NAME-APPID bucket,
-// named in full or without its APPID (as COS inventories write it).
-func sameBucket(row, run string) bool {
-	if row == run {
-		return true
-	}
-	i := strings.LastIndexByte(run, '-')
-	return i > 0 && row == run[:i]
+	return row.Invalid
 }
 
 func (r *run) record(e report.Entry) error {

@@ -101,6 +101,15 @@ func (e *endpoint) under(path string) string {
 	return e.base + path
 }
 
+// answered notes that an answer came from e. The flag is written once, not
+// on every call: a store on every answer would have every worker write the
+// same cache line.
+func (e *endpoint) answered() {
+	if !e.reached.Load() {
+		e.reached.Store(true)
+	}
+}
+
 // transportError is the error of a request to e that got no answer.
 func (e *endpoint) transportError(op string, err error) *TransportError {
 	sent := mayHaveBeenSent(err)
@@ -214,19 +223,7 @@ func (c *Client) Trigger(ctx context.Context, in TriggerInput) (TriggerResult, e
 	q = append(q, "&workflowId="...)
 	q = appendEncode(q, in.WorkflowID)
 	query := string(q)
-
-	s, err := c.signerFor(ctx, op)
-	if err != nil {
-		return TriggerResult{}, err
-	}
-	send := func(s *signer) (TriggerResult, error) {
-		return resigned(func(fresh bool) (TriggerResult, error) { return c.trigger(ctx, e, in, query, s, fresh) })
-	}
-	res, err := send(s)
-	if s = c.renewed(ctx, err, s); s != nil {
-		res, err = send(s)
-	}
-	return res, err
+	return call(ctx, c, op, func(s *signer, fresh bool) (TriggerResult, error) { return c.trigger(ctx, e, in, query, s, fresh) })
 }
 
 // trigger sends one TriggerWorkflow call signed by s, with a fresh signing
@@ -254,11 +251,11 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, q st
 	if err != nil {
 		return TriggerResult{}, e.transportError(op, err)
 	}
-	e.reached.Store(true)
+	e.answered()
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
 	if resp.StatusCode/100 != 2 {
-		e := newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
+		e := newAPIError(op, resp, *bp, c.creds.Redact, c.now())
 		e.WorkflowID = in.WorkflowID
 		return TriggerResult{}, e
 	}
@@ -283,17 +280,36 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, q st
 	return res, nil
 }
 
-// resigned sends a request once and, when the answer refused the
-// signature's time (SignatureExpired, RequestTimeTooSkewed), once more with
-// a fresh signature. A second such answer is marked Clock: Fatal, with a
-// hint about the machine's clock. A refused request was not accepted, so
+// call makes one call of the client: send sends its request signed by s,
+// with a fresh signing key when fresh is set. It is sent with the
+// credentials the source hands out now, through resigned; when the answer
+// says that they have expired and the source has newer ones, once more
+// with those. Neither answer was an acceptance, so neither resend can
+// trigger anything twice.
+func call[T any](ctx context.Context, c *Client, op string, send func(s *signer, fresh bool) (T, error)) (T, error) {
+	s, err := c.signerFor(ctx, op)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := resigned(s, send)
+	if s = c.renewed(ctx, err, s); s != nil {
+		v, err = resigned(s, send)
+	}
+	return v, err
+}
+
+// resigned sends a request signed by s once and, when the answer refused
+// the signature's time (SignatureExpired, RequestTimeTooSkewed), once more
+// with a fresh signature. A second such answer is marked Clock: Fatal, with
+// a hint about the machine's clock. A refused request was not accepted, so
 // sending it again cannot trigger anything twice.
-func resigned[T any](send func(fresh bool) (T, error)) (T, error) {
-	v, err := send(false)
+func resigned[T any](s *signer, send func(s *signer, fresh bool) (T, error)) (T, error) {
+	v, err := send(s, false)
 	if !refusedTime(err) {
 		return v, err
 	}
-	v, err = send(true)
+	v, err = send(s, true)
 	var e *APIError
 	if errors.As(err, &e) && refusedTime(e) {
 		e.Clock = true
@@ -305,7 +321,7 @@ func resigned[T any](send func(fresh bool) (T, error)) (T, error) {
 // signature's time.
 func refusedTime(err error) bool {
 	var e *APIError
-	return errors.As(err, &e) && meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).resign
+	return errors.As(err, &e) && e.meaning().resign
 }
 
 // mayHaveBeenSent reports whether a failed call may have reached the
@@ -356,28 +372,13 @@ func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath,
 	if e == nil {
 		return nil, &inputError{op + ": no endpoint configured"}
 	}
-	s, err := c.signerFor(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	send := func(s *signer) (*http.Response, error) {
-		return resigned(func(fresh bool) (*http.Response, error) { return c.get1(ctx, op, e, path, rawPath, rawQuery, s, fresh) })
-	}
-	resp, err := send(s)
-	if s = c.renewed(ctx, err, s); s != nil {
-		resp, err = send(s)
-	}
-	return resp, err
-}
-
-// get1 sends one GET signed by s, with a fresh signing key when fresh is
-// set.
-func (c *Client) get1(ctx context.Context, op string, e *endpoint, path, rawPath, rawQuery string, s *signer, fresh bool) (*http.Response, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery, s)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return c.send(op, e, req, s, fresh)
+	return call(ctx, c, op, func(s *signer, fresh bool) (*http.Response, error) {
+		req, err := c.newRequest(ctx, http.MethodGet, e, path, rawPath, rawQuery, s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return c.send(op, e, req, s, fresh)
+	})
 }
 
 // send signs req by s (its query parameters read from the URL), with a
@@ -392,11 +393,11 @@ func (c *Client) send(op string, e *endpoint, req *http.Request, s *signer, fres
 	if err != nil {
 		return nil, e.transportError(op, err)
 	}
-	e.reached.Store(true)
+	e.answered()
 	if resp.StatusCode/100 != 2 {
 		bp, _ := c.readBody(resp.Body)
 		defer c.bufs.Put(bp)
-		return nil, newAPIError(op, resp, []byte(c.creds.Redact(string(*bp))), s.creds, c.now())
+		return nil, newAPIError(op, resp, *bp, c.creds.Redact, c.now())
 	}
 	return resp, nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 )
 
@@ -70,21 +69,11 @@ func checkSpaces(name, value string) error {
 
 // Redact returns s with every secret of c (SecretID, SecretKey and
 // SessionToken, those of at least 4 bytes), raw or URL-encoded, replaced by
-// "[REDACTED]".
+// "[REDACTED]": what Secrets does for the secrets of c.
 func (c Credentials) Redact(s string) string {
-	for _, secret := range [...]string{c.SessionToken, c.SecretKey, c.SecretID} {
-		if len(secret) < 4 {
-			continue
-		}
-		s = strings.ReplaceAll(s, secret, redacted)
-		if e := Encode(secret); e != secret {
-			s = strings.ReplaceAll(s, e, redacted)
-		}
-		if e := url.QueryEscape(secret); e != secret {
-			s = strings.ReplaceAll(s, e, redacted)
-		}
-	}
-	return s
+	secrets := NewSecrets()
+	secrets.Add(c)
+	return secrets.Redact(s)
 }
 
 const redacted = "[REDACTED]"

@@ -58,12 +58,7 @@ const clockHint = "; a fresh signature was refused too: check this machine's clo
 // meaningless (Fatal: rejected credentials, unknown workflow, wrong bucket,
 // host or region, or a clock the service refuses even after a fresh
 // signature). The table in outcomes.go says which.
-func (e *APIError) Class() Class {
-	if e.Clock {
-		return Fatal
-	}
-	return meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).class
-}
+func (e *APIError) Class() Class { return e.meaning().class }
 
 // TransportError is a call that got no usable answer: the connection failed,
 // timed out or was cancelled, or a success answer could not be decoded.
@@ -139,7 +134,7 @@ func Uncertain(err error) bool {
 // (429, 503, or a throttling code of the table).
 func Throttled(err error) bool {
 	var e *APIError
-	return errors.As(err, &e) && meaningOf(e.HTTPStatus, e.Code, e.Message, e.WorkflowID).throttled
+	return errors.As(err, &e) && e.meaning().throttled
 }
 
 // RetryAfter returns the wait the service asked for with Retry-After, or 0.
@@ -151,16 +146,18 @@ func RetryAfter(err error) time.Duration {
 	return 0
 }
 
-// newAPIError builds the error for a non-2xx answer with the given body.
-func newAPIError(op string, resp *http.Response, body []byte, creds Credentials, now time.Time) *APIError {
+// newAPIError builds the error for a non-2xx answer with the given body;
+// redact removes the secrets (the source's Redact).
+func newAPIError(op string, resp *http.Response, body []byte, redact func(string) string, now time.Time) *APIError {
 	e := &APIError{Op: op, HTTPStatus: resp.StatusCode}
 	// Redact before parsing: the message is cut to a length, and a secret
-	// cut in two would no longer be recognised.
-	body = []byte(creds.Redact(string(body)))
+	// cut in two would no longer be recognised. And after: decoding may
+	// unescape one.
+	body = []byte(redact(string(body)))
 	e.Code, e.Message, e.RequestID = parseErrorBody(body)
-	e.Code = creds.Redact(e.Code)
-	e.Message = creds.Redact(e.Message)
-	e.RequestID = creds.Redact(e.RequestID)
+	e.Code = redact(e.Code)
+	e.Message = redact(e.Message)
+	e.RequestID = redact(e.RequestID)
 	if e.RequestID == "" {
 		e.RequestID = requestID(resp.Header)
 	}

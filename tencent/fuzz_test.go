@@ -59,7 +59,7 @@ func FuzzParseError(f *testing.F) {
 	creds := Credentials{SecretID: "AKIDSECRETID", SecretKey: "SECRETKEYVALUE"}
 	f.Fuzz(func(t *testing.T, body []byte, status int, retryAfter string) {
 		resp := &http.Response{StatusCode: status, Header: http.Header{"Retry-After": {retryAfter}}}
-		e := newAPIError("trigger", resp, body, creds, time.Unix(1700000000, 0))
+		e := newAPIError("trigger", resp, body, creds.Redact, time.Unix(1700000000, 0))
 		_ = e.Error()
 		_ = e.Class()
 		if e.RetryAfter < 0 {

@@ -308,20 +308,9 @@ func (c *Client) sendJob(ctx context.Context, op, method, path, rawQuery string,
 	if c.ci == nil {
 		return jobsResponseXML{}, &inputError{op + ": no CI endpoint configured"}
 	}
-	s, err := c.signerFor(ctx, op)
-	if err != nil {
-		return jobsResponseXML{}, err
-	}
-	send := func(s *signer) (jobsResponseXML, error) {
-		return resigned(func(fresh bool) (jobsResponseXML, error) {
-			return c.sendJob1(ctx, op, method, path, rawQuery, body, s, fresh)
-		})
-	}
-	r, err := send(s)
-	if s = c.renewed(ctx, err, s); s != nil {
-		r, err = send(s)
-	}
-	return r, err
+	return call(ctx, c, op, func(s *signer, fresh bool) (jobsResponseXML, error) {
+		return c.sendJob1(ctx, op, method, path, rawQuery, body, s, fresh)
+	})
 }
 
 // sendJob1 sends one job API call signed by s.

@@ -46,17 +46,20 @@ var codes = map[string]meaning{
 	"ResourceNotFound": {class: Permanent},
 }
 
-// meaningOf is what an error answer means: an unknown workflow, COS's
-// "Request has expired", else its code's row of the table, else what its
-// HTTP status says.
-func meaningOf(status int, code, msg, workflowID string) meaning {
-	if unknownWorkflow(code, msg, workflowID) {
+// meaning is what an error answer means: a clock refused after a fresh
+// signature, an unknown workflow, COS's "Request has expired", else its
+// code's row of the table, else what its HTTP status says.
+func (e *APIError) meaning() meaning {
+	status, msg := e.HTTPStatus, e.Message
+	switch {
+	case e.Clock:
 		return meaning{class: Fatal}
-	}
-	if status == http.StatusForbidden && strings.Contains(strings.ToLower(msg), "request has expired") {
+	case unknownWorkflow(e.Code, msg, e.WorkflowID):
+		return meaning{class: Fatal}
+	case status == http.StatusForbidden && strings.Contains(strings.ToLower(msg), "request has expired"):
 		return meaning{class: Retryable} // COS's expired signature: re-signed on the next attempt
 	}
-	if m, ok := codes[code]; ok {
+	if m, ok := codes[e.Code]; ok {
 		return m
 	}
 	switch {

@@ -90,12 +90,11 @@ func (c *keyCache) get(now time.Time) *signKey {
 		return k
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if k := c.cur.Load(); k != nil && k.fresh(sec) {
-		c.mu.Unlock()
-		return k
+		return k // made by the caller that held the lock before this one
 	}
-	c.mu.Unlock()
-	return c.renew(now)
+	return c.renewLocked(now)
 }
 
 // renew replaces the current signKey with one made now, whatever is left of
@@ -103,6 +102,11 @@ func (c *keyCache) get(now time.Time) *signKey {
 func (c *keyCache) renew(now time.Time) *signKey {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.renewLocked(now)
+}
+
+// renewLocked is renew with c.mu held.
+func (c *keyCache) renewLocked(now time.Time) *signKey {
 	start := now.Add(-keyWindowSkew).Unix()
 	k := newSignKey(c.secretKey, start, start+int64(keyWindowLength/time.Second))
 	c.cur.Store(k)
