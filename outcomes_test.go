@@ -82,6 +82,30 @@ func TestSignatureExpiredResignedOnceThenClockHint(t *testing.T) {
 	}
 }
 
+// COS answers a signature out of its time 403 AccessDenied "Request has
+// expired": re-signed once, as RequestTimeTooSkewed is, then the clock hint.
+func TestRequestExpiredResignedOnceThenClockHint(t *testing.T) {
+	srv := emulator.New(emulator.Config{
+		SecretID: emulatorSecretID, SecretKey: emulatorSecretKey,
+		Bucket: emulatorBucket, Workflows: []string{emulatorWorkflow}, Seed: 9,
+		Now: func() time.Time { return time.Now().Add(3 * time.Hour) },
+	})
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "keys.txt"), oddKeys(500))
+	code, _, stderr := wftrigger(t, runArgs(url, filepath.Join(dir, "r.json"), "--manifest", filepath.Join(dir, "keys.txt"), "--concurrency", "4")...)
+	if code != 3 || !strings.Contains(stderr, "Request has expired") || !strings.Contains(stderr, "clock") {
+		t.Fatalf("exit %d, want 3 with Request has expired and a hint about the clock\n%s", code, stderr)
+	}
+	if n := srv.Stats().Requests; n < 2 || n > 2*2*4 {
+		t.Errorf("the emulator got %d requests, want 2 to 16 (one re-signed retry per call)", n)
+	}
+}
+
 func TestUnreachableEndpointStopsRun(t *testing.T) {
 	const closed = "http://127.0.0.1:1" // nothing listens on port 1
 	dir := t.TempDir()

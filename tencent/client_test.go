@@ -284,8 +284,8 @@ func TestAPIErrors(t *testing.T) {
 		{"empty 500", 500, nil, ``, APIError{Op: "trigger", HTTPStatus: 500}, Retryable, 0},
 		{"expired token", 400, nil, `<Error><Code>ExpiredToken</Code><Message>token expired</Message></Error>`,
 			APIError{Op: "trigger", HTTPStatus: 400, Code: "ExpiredToken", Message: "token expired"}, Fatal, 0},
-		{"request expired", 403, nil, `<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`,
-			APIError{Op: "trigger", HTTPStatus: 403, Code: "AccessDenied", Message: "Request has expired"}, Retryable, 0},
+		{"request expired, re-signed once, then the clock", 403, nil, `<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`,
+			APIError{Op: "trigger", HTTPStatus: 403, Code: "AccessDenied", Message: "Request has expired", Clock: true}, Fatal, 0},
 		{"redirect", 301, map[string]string{"Location": "https://elsewhere/"}, `<Error><Code>PermanentRedirect</Code><Message>use the right region</Message></Error>`,
 			APIError{Op: "trigger", HTTPStatus: 301, Code: "PermanentRedirect", Message: "use the right region"}, Fatal, 0},
 	}

@@ -57,7 +57,7 @@ func (e *APIError) meaning() meaning {
 	case unknownWorkflow(e.Code, msg, e.WorkflowID):
 		return meaning{class: Fatal}
 	case status == http.StatusForbidden && strings.Contains(strings.ToLower(msg), "request has expired"):
-		return meaning{class: Retryable} // COS's expired signature: re-signed on the next attempt
+		return codes["RequestTimeTooSkewed"] // COS's other answer for a signature out of its time (reference §3)
 	}
 	if m, ok := codes[e.Code]; ok {
 		return m
