@@ -64,6 +64,8 @@ type inventory struct {
 
 	keyCol, modCol, deleteCol, latestCol, bucketCol int
 
+	bucket string // the last row's bucket, reused while it repeats
+
 	idx       int           // the data file being read
 	fileLabel string        // prefixes the messages of its rows
 	file      io.ReadCloser // its bytes as stored: a local file or a temporary copy
@@ -374,7 +376,7 @@ func (s *inventory) rowIn(label string, p *csvParser) (Row, bool) {
 		return badEncoding(label, p.start, raw), true
 	}
 	row := rowFor(label, p.start, key, "", "")
-	row.Bucket = string(p.field(s.bucketCol))
+	row.Bucket = reuse(&s.bucket, p.field(s.bucketCol))
 	if f := p.field(s.modCol); len(f) > 0 {
 		if t, err := time.Parse(time.RFC3339Nano, string(f)); err == nil {
 			row.LastModified = t
