@@ -208,14 +208,7 @@ func (s *Server) jobSkips(j *job, i int, key string) bool {
 // recordAt stores an instance created by job jobID at a given time. It
 // does not count as an accepted trigger.
 func (e *execStore) recordAt(workflowID, key, jobID string, at time.Time) *instance {
-	e.mu.Lock()
-	tk := TriggerKey{workflowID, key}
-	in := &instance{seq: uint64(len(e.all)) + 1, workflowID: workflowID, key: key, jobID: jobID, at: at, nth: len(e.byKey[tk])}
-	e.all = append(e.all, in)
-	e.byWorkflow[workflowID] = append(e.byWorkflow[workflowID], in)
-	e.byKey[tk] = append(e.byKey[tk], in)
-	e.mu.Unlock()
-	return in
+	return e.add(&instance{workflowID: workflowID, key: key, jobID: jobID}, func() time.Time { return at })
 }
 
 // jobExecutions returns the executions of job jobID for workflow wf (and
