@@ -197,12 +197,7 @@ func (s *Server) jobSkips(j *job, i int, key string) bool {
 	if n := j.opts.SkipEvery; n > 0 && (i+1)%n == 0 {
 		return true
 	}
-	for _, p := range j.opts.SkipPrefixes {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	return false
+	return hasAnyPrefix(key, j.opts.SkipPrefixes)
 }
 
 // recordAt stores an instance created by job jobID at a given time. It
