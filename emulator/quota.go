@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wftrigger/wftrigger/internal/textlist"
 )
 
 // Quota is a service quota on triggers that can move during a run: a rate
@@ -54,11 +56,7 @@ type QuotaSecond struct {
 // from the first trigger, RATE calls a second), such as "0s:200,20s:100".
 func ParseQuotaSchedule(s string) ([]QuotaStep, error) {
 	var steps []QuotaStep
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for _, item := range textlist.Split(s) {
 		at, rateStr, ok := strings.Cut(item, ":")
 		if !ok {
 			at, rateStr = "0s", item
