@@ -109,7 +109,7 @@ func (s *Server) SetJobOptions(o JobOptions) {
 // Jobs returns every inventory trigger job created, in creation order, as
 // of now.
 func (s *Server) Jobs() []JobInfo {
-	s.advanceJobs(s.now())
+	s.advanceJobs()
 	s.jobs.mu.Lock()
 	defer s.jobs.mu.Unlock()
 	out := make([]JobInfo, len(s.jobs.all))
@@ -124,13 +124,15 @@ func (s *Server) Jobs() []JobInfo {
 }
 
 // advanceJobs brings every job that has not ended up to now: it creates
-// the executions of the objects a job has processed by then.
-func (s *Server) advanceJobs(now time.Time) {
+// the executions of the objects a job has processed by then. With no job
+// running it does not even read the clock: it runs on every request.
+func (s *Server) advanceJobs() {
 	if s.jobs.running.Load() == 0 {
 		return
 	}
 	s.jobs.mu.Lock()
 	defer s.jobs.mu.Unlock()
+	now := s.now()
 	for _, j := range s.jobs.all {
 		s.advanceJob(j, now)
 	}
