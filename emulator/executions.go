@@ -54,11 +54,15 @@ func (e *execStore) add(in *instance, at func() time.Time) *instance {
 }
 
 // runID returns the instance id (RunId) of in.
-func (s *Server) runID(in *instance) string {
+func (s *Server) runID(in *instance) string { return s.serialID('i', in.seq) }
+
+// serialID is the 33-character id of the seq-th thing of a kind (i for
+// instances, b for jobs): the kind, the Server's tag and seq in hex.
+func (s *Server) serialID(kind byte, seq uint64) string {
 	var b [33]byte
-	buf := append(b[:0], 'i')
+	buf := append(b[:0], kind)
 	buf = append(buf, s.tag[:]...)
-	buf = appendHex64(buf, in.seq)
+	buf = appendHex64(buf, seq)
 	return string(buf)
 }
 

@@ -350,10 +350,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request, rid string, a
 	j.opts = s.jobs.opts
 	j.opts.SkipPrefixes = append([]string(nil), j.opts.SkipPrefixes...)
 	j.seq = uint64(len(s.jobs.all)) + 1
-	var b [33]byte
-	buf := append(b[:0], 'b')
-	buf = append(buf, s.tag[:]...)
-	j.id = string(appendHex64(buf, j.seq))
+	j.id = s.serialID('b', j.seq)
 	if s.jobs.byID == nil {
 		s.jobs.byID = make(map[string]*job)
 	}
