@@ -135,15 +135,20 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	now := s.now()
-	exp := now.Add(s.life())
-	id, c := s.temp.mint(s.reqTag, now, exp)
-	exp = exp.Add(s.cfg.Issuer.Overstate)
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{ //nolint:errcheck // the client went away
+	id, c, exp := s.mintTemp()
+	writeJSON(w, map[string]any{
 		"TmpSecretId": id, "TmpSecretKey": c.key, "Token": c.token,
 		"ExpiredTime": exp.Unix(), "Expiration": exp.UTC().Format(time.RFC3339), "Code": "Success",
 	})
+}
+
+// mintTemp mints credentials valid for the issuer's Life from now, and
+// returns them with the expiry to announce (Overstate added).
+func (s *Server) mintTemp() (id string, c tempCred, announced time.Time) {
+	now := s.now()
+	exp := now.Add(s.life())
+	id, c = s.temp.mint(s.reqTag, now, exp)
+	return id, c, exp.Add(s.cfg.Issuer.Overstate)
 }
 
 // serveSTS answers AssumeRoleWithWebIdentity as API 3.0 does: HTTP 200
@@ -196,10 +201,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 		fail("InvalidParameter.DurationSecondsError", "DurationSeconds must be 0 to 43200")
 		return
 	}
-	now := s.now()
-	exp := now.Add(s.life())
-	id, c := s.temp.mint(s.reqTag, now, exp)
-	exp = exp.Add(s.cfg.Issuer.Overstate)
+	id, c, exp := s.mintTemp()
 	writeJSON(w, map[string]any{"Response": map[string]any{
 		"Credentials": map[string]string{"Token": c.token, "TmpSecretId": id, "TmpSecretKey": c.key},
 		"ExpiredTime": exp.Unix(), "Expiration": exp.UTC().Format(time.RFC3339), "RequestId": rid,

@@ -322,7 +322,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, svc, rid, s.authError(svc, aerr))
 		return
 	}
-	s.advanceJobs(s.now())
+	s.advanceJobs()
 
 	if !rt.allows(r.Method) {
 		s.writeError(w, r, svc, rid, errMethod(r.Method))

@@ -37,22 +37,32 @@ func (e *execStore) init() {
 
 // record stores a new instance created now.
 func (e *execStore) record(workflowID, key, name string, now func() time.Time) *instance {
+	return e.add(&instance{workflowID: workflowID, key: key, name: name}, now)
+}
+
+// add numbers in, stores it and indexes it. Its time is read from at under
+// the lock, so that the times of triggers follow their numbers.
+func (e *execStore) add(in *instance, at func() time.Time) *instance {
 	e.mu.Lock()
-	tk := TriggerKey{workflowID, key}
-	in := &instance{seq: uint64(len(e.all)) + 1, workflowID: workflowID, key: key, name: name, at: now(), nth: len(e.byKey[tk])}
+	defer e.mu.Unlock()
+	tk := TriggerKey{in.workflowID, in.key}
+	in.seq, in.at, in.nth = uint64(len(e.all))+1, at(), len(e.byKey[tk])
 	e.all = append(e.all, in)
-	e.byWorkflow[workflowID] = append(e.byWorkflow[workflowID], in)
+	e.byWorkflow[in.workflowID] = append(e.byWorkflow[in.workflowID], in)
 	e.byKey[tk] = append(e.byKey[tk], in)
-	e.mu.Unlock()
 	return in
 }
 
 // runID returns the instance id (RunId) of in.
-func (s *Server) runID(in *instance) string {
+func (s *Server) runID(in *instance) string { return s.serialID('i', in.seq) }
+
+// serialID is the 33-character id of the seq-th thing of a kind (i for
+// instances, b for jobs): the kind, the Server's tag and seq in hex.
+func (s *Server) serialID(kind byte, seq uint64) string {
 	var b [33]byte
-	buf := append(b[:0], 'i')
+	buf := append(b[:0], kind)
 	buf = append(buf, s.tag[:]...)
-	buf = appendHex64(buf, in.seq)
+	buf = appendHex64(buf, seq)
 	return string(buf)
 }
 

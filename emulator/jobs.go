@@ -109,7 +109,7 @@ func (s *Server) SetJobOptions(o JobOptions) {
 // Jobs returns every inventory trigger job created, in creation order, as
 // of now.
 func (s *Server) Jobs() []JobInfo {
-	s.advanceJobs(s.now())
+	s.advanceJobs()
 	s.jobs.mu.Lock()
 	defer s.jobs.mu.Unlock()
 	out := make([]JobInfo, len(s.jobs.all))
@@ -124,13 +124,15 @@ func (s *Server) Jobs() []JobInfo {
 }
 
 // advanceJobs brings every job that has not ended up to now: it creates
-// the executions of the objects a job has processed by then.
-func (s *Server) advanceJobs(now time.Time) {
+// the executions of the objects a job has processed by then. With no job
+// running it does not even read the clock: it runs on every request.
+func (s *Server) advanceJobs() {
 	if s.jobs.running.Load() == 0 {
 		return
 	}
 	s.jobs.mu.Lock()
 	defer s.jobs.mu.Unlock()
+	now := s.now()
 	for _, j := range s.jobs.all {
 		s.advanceJob(j, now)
 	}
@@ -197,25 +199,13 @@ func (s *Server) jobSkips(j *job, i int, key string) bool {
 	if n := j.opts.SkipEvery; n > 0 && (i+1)%n == 0 {
 		return true
 	}
-	for _, p := range j.opts.SkipPrefixes {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	return false
+	return hasAnyPrefix(key, j.opts.SkipPrefixes)
 }
 
 // recordAt stores an instance created by job jobID at a given time. It
 // does not count as an accepted trigger.
 func (e *execStore) recordAt(workflowID, key, jobID string, at time.Time) *instance {
-	e.mu.Lock()
-	tk := TriggerKey{workflowID, key}
-	in := &instance{seq: uint64(len(e.all)) + 1, workflowID: workflowID, key: key, jobID: jobID, at: at, nth: len(e.byKey[tk])}
-	e.all = append(e.all, in)
-	e.byWorkflow[workflowID] = append(e.byWorkflow[workflowID], in)
-	e.byKey[tk] = append(e.byKey[tk], in)
-	e.mu.Unlock()
-	return in
+	return e.add(&instance{workflowID: workflowID, key: key, jobID: jobID}, func() time.Time { return at })
 }
 
 // jobExecutions returns the executions of job jobID for workflow wf (and
@@ -360,10 +350,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request, rid string, a
 	j.opts = s.jobs.opts
 	j.opts.SkipPrefixes = append([]string(nil), j.opts.SkipPrefixes...)
 	j.seq = uint64(len(s.jobs.all)) + 1
-	var b [33]byte
-	buf := append(b[:0], 'b')
-	buf = append(buf, s.tag[:]...)
-	j.id = string(appendHex64(buf, j.seq))
+	j.id = s.serialID('b', j.seq)
 	if s.jobs.byID == nil {
 		s.jobs.byID = make(map[string]*job)
 	}

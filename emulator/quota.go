@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wftrigger/wftrigger/internal/textlist"
 )
 
 // Quota is a service quota on triggers that can move during a run: a rate
@@ -54,11 +56,7 @@ type QuotaSecond struct {
 // from the first trigger, RATE calls a second), such as "0s:200,20s:100".
 func ParseQuotaSchedule(s string) ([]QuotaStep, error) {
 	var steps []QuotaStep
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for _, item := range textlist.Split(s) {
 		at, rateStr, ok := strings.Cut(item, ":")
 		if !ok {
 			at, rateStr = "0s", item
@@ -128,11 +126,16 @@ func (qs *quotaState) rateAt(t time.Duration) (float64, bool) {
 	return r, ok
 }
 
-// allow takes one call from the bucket at now, and reports whether the
-// quota let it through.
-func (qs *quotaState) allow(now time.Time) bool {
+// allow takes one call from the bucket at the clock's time, and reports
+// whether the quota let it through; a quota that limits nothing lets every
+// call through without reading the clock or keeping a record.
+func (qs *quotaState) allow(clock func() time.Time) bool {
 	qs.mu.Lock()
 	defer qs.mu.Unlock()
+	if !qs.active() {
+		return true
+	}
+	now := clock()
 	if !qs.started {
 		qs.started, qs.start, qs.last = true, now, now
 		if r, ok := qs.rateAt(0); ok {
@@ -195,11 +198,7 @@ func (s *Server) QuotaSeconds() []QuotaSecond {
 // throttledByQuota answers a trigger 503 SlowDown when the quota is spent,
 // and reports whether it did.
 func (s *Server) throttledByQuota(w http.ResponseWriter, r *http.Request, rid string) bool {
-	qs := s.quota
-	qs.mu.Lock()
-	on := qs.active()
-	qs.mu.Unlock()
-	if !on || qs.allow(s.now()) {
+	if s.quota.allow(s.now) {
 		return false
 	}
 	s.stats.faults.Add(1)

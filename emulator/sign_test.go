@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,20 +296,11 @@ func TestVerifyAgreesWithSDK(t *testing.T) {
 		if err := ver.verify(r, now); err != nil {
 			t.Fatalf("verify(SDK-signed %s %s?%s) = %v, want nil", method, path, q, err)
 		}
-		r.Method = methods[(indexOf(methods, method)+1)%len(methods)]
+		r.Method = methods[(slices.Index(methods, method)+1)%len(methods)]
 		if got := errCode(ver.verify(r, now)); got != "SignatureDoesNotMatch" {
 			t.Fatalf("verify(SDK-signed %s?%s as %s) = %q, want SignatureDoesNotMatch", path, q, r.Method, got)
 		}
 	}
-}
-
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 func TestAppendEncode(t *testing.T) {

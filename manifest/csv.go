@@ -231,6 +231,7 @@ type csvReader struct {
 	keyCol    int
 	wfCol     int
 	nameCol   int
+	bucket    string // the last row's bucket, reused while it repeats
 }
 
 // NewCSV returns a Source reading CSV from r. name is the file name that
@@ -330,7 +331,7 @@ func (r *csvReader) row() Row {
 			return badEncoding(r.label, p.start, raw)
 		}
 		row := rowFor(r.label, p.start, key, "", "")
-		row.Bucket = string(p.field(0))
+		row.Bucket = reuse(&r.bucket, p.field(0))
 		return row
 	}
 	if r.keyCol >= n {

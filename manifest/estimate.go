@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"os"
 	"strings"
 )
@@ -24,11 +25,7 @@ func EstimateRows(path, format string) int64 {
 	buf := make([]byte, 256<<10)
 	for {
 		k, err := file.Read(buf)
-		for _, b := range buf[:k] {
-			if b == '\n' {
-				n++
-			}
-		}
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
 		if err != nil {
 			if strings.HasSuffix(strings.ToLower(path), ".csv") && n > 0 {
 				n-- // most CSV manifests have a header

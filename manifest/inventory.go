@@ -64,11 +64,14 @@ type inventory struct {
 
 	keyCol, modCol, deleteCol, latestCol, bucketCol int
 
-	idx  int           // the data file being read
-	file io.ReadCloser // its bytes as stored: a local file or a temporary copy
-	gz   *gzip.Reader
-	p    *csvParser
-	err  error // sticky: the source is broken
+	bucket string // the last row's bucket, reused while it repeats
+
+	idx       int           // the data file being read
+	fileLabel string        // prefixes the messages of its rows
+	file      io.ReadCloser // its bytes as stored: a local file or a temporary copy
+	gz        *gzip.Reader
+	p         *csvParser
+	err       error // sticky: the source is broken
 }
 
 // parseInventory reads an inventory manifest.json from r. dir is the local
@@ -280,6 +283,7 @@ func (s *inventory) open(ctx context.Context) error {
 		return fmt.Errorf("inventory file %s: not a gzip file: %w", f.Key, err)
 	}
 	s.p = newCSVParser(s.gz)
+	s.fileLabel = s.label + ": inventory file " + f.Key
 	return nil
 }
 
@@ -350,11 +354,8 @@ func (s *inventory) closeFile() error {
 // row turns the current record into a row; ok is false for a record that
 // is skipped (a delete marker or an old version).
 func (s *inventory) row() (Row, bool) {
-	p := s.p
-	file := s.files[s.idx].Key
-	label := s.label + ": inventory file " + file
-	row, ok := s.rowIn(label, p)
-	row.File = file
+	row, ok := s.rowIn(s.fileLabel, s.p)
+	row.File = s.files[s.idx].Key
 	return row, ok
 }
 
@@ -375,7 +376,7 @@ func (s *inventory) rowIn(label string, p *csvParser) (Row, bool) {
 		return badEncoding(label, p.start, raw), true
 	}
 	row := rowFor(label, p.start, key, "", "")
-	row.Bucket = string(p.field(s.bucketCol))
+	row.Bucket = reuse(&s.bucket, p.field(s.bucketCol))
 	if f := p.field(s.modCol); len(f) > 0 {
 		if t, err := time.Parse(time.RFC3339Nano, string(f)); err == nil {
 			row.LastModified = t

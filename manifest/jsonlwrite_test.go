@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -96,7 +94,7 @@ func TestOpenRefusesReport(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := writeFile(t, dir, tc.file, tc.content)
+			path := write(t, dir, tc.file, []byte(tc.content))
 			_, err := Open(t.Context(), path, Options{Format: tc.format})
 			if !errors.Is(err, tc.want) || !errors.Is(err, ErrReport) {
 				t.Fatalf("Open(%s, --format %q) = %v, want %v", tc.file, tc.format, err, tc.want)
@@ -114,7 +112,7 @@ func TestOpenRefusesReport(t *testing.T) {
 		`{"version":1,"key":"a"}`,
 		`{"journal":"j","key":"a"}`,
 	} {
-		path := writeFile(t, dir, fmt.Sprintf("m%d.jsonl", i), content+"\n")
+		path := write(t, dir, fmt.Sprintf("m%d.jsonl", i), []byte(content+"\n"))
 		if _, err := Open(t.Context(), path, Options{}); err != nil {
 			t.Errorf("Open(%s) = %v", content, err)
 		}
@@ -123,15 +121,6 @@ func TestOpenRefusesReport(t *testing.T) {
 	if _, err := Open(t.Context(), dir+"/nosuch.json", Options{}); err == nil || errors.Is(err, ErrReport) {
 		t.Errorf("Open(missing) = %v", err)
 	}
-}
-
-func writeFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // FuzzAppendJSONL checks that every usable key, workflow and name written

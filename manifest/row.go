@@ -30,3 +30,13 @@ type Source interface {
 	Next(ctx context.Context) (Row, error)
 	Close() error
 }
+
+// reuse returns the string of b, reusing *last when it holds the same bytes
+// and keeping it in *last otherwise: a bucket column repeats row after row,
+// and so needs one copy, not one a row.
+func reuse(last *string, b []byte) string {
+	if string(b) != *last {
+		*last = string(b)
+	}
+	return *last
+}
