@@ -323,7 +323,7 @@ func TestDryRunList(t *testing.T) {
 	if want := keys[10:35]; !slices.Equal(planned, want) {
 		t.Fatalf("plan = %q,\nwant %q", planned, want)
 	}
-	if ents, _ := filepath.Glob(plan + ".tmp-*"); len(ents) > 0 {
+	if ents, _ := filepath.Glob(filepath.Join(filepath.Dir(plan), "."+filepath.Base(plan)+".tmp-*")); len(ents) > 0 {
 		t.Errorf("temporary files left: %q", ents)
 	}
 	before := srv.TriggerCounts()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wftrigger/wftrigger/internal/atomicfile"
 	"github.com/wftrigger/wftrigger/manifest"
 )
 
@@ -15,13 +16,13 @@ import (
 // over FILE once the whole source was read: FILE is never half a plan.
 type planList struct {
 	path string
-	f    *os.File
+	f    *atomicfile.File
 	w    *manifest.JSONLWriter
 	n    int
 }
 
 func createPlanList(path string) (*planList, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("--list %s: %w", path, err)
 	}
@@ -40,42 +41,19 @@ func (l *planList) add(row manifest.Row) error {
 // commit makes the list durable and puts it at its path.
 func (l *planList) commit() error {
 	err := l.w.Flush()
-	if err == nil {
-		err = l.f.Chmod(0o644)
-	}
-	if err == nil {
-		err = l.f.Sync()
-	}
-	if cerr := l.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(l.f.Name(), l.path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(l.path))
+	if err != nil {
+		l.f.Abort()
+	} else {
+		err = l.f.Commit()
 	}
 	if err != nil {
-		os.Remove(l.f.Name())
 		return fmt.Errorf("--list %s: %w", l.path, err)
 	}
 	return nil
 }
 
-// abort removes the unfinished list.
-func (l *planList) abort() {
-	l.f.Close()
-	os.Remove(l.f.Name())
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+// abort removes the unfinished list (nothing, once committed).
+func (l *planList) abort() { l.f.Abort() }
 
 // checkOutputFolders refuses, before any work, a --list whose folder does
 // not exist (the report's folder is created instead), or that names the

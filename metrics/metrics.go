@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wftrigger/wftrigger/internal/atomicfile"
 )
 
 // Objects counts the objects of one run by status.
@@ -347,43 +349,20 @@ func parseLabels(s string) (map[string]string, string, bool) {
 }
 
 // replace writes data to path atomically and durably.
-func replace(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+func replace(path string, data []byte) error {
+	f, err := atomicfile.Create(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("metrics file %s: folder %s does not exist", path, dir)
+		return fmt.Errorf("metrics file %s: folder %s does not exist", path, filepath.Dir(path))
 	}
 	if err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
-	if err = tmp.Chmod(0o644); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("metrics file %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("metrics file %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("metrics file %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("metrics file %s: sync folder: %w", path, err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("metrics file %s: sync folder: %w", path, err)
 	}
 	return nil
 }

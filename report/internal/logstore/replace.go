@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/wftrigger/wftrigger/internal/atomicfile"
 )
 
 // WriteAtomic writes the report at path with fn through a temporary file
@@ -46,12 +48,7 @@ func WriteAtomic(path string, keep func(f *os.File) error, fn func(w *bufio.Writ
 // SyncDir fsyncs the directory of path, so that a rename or removal in it
 // survives a power loss.
 func SyncDir(path string) error {
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("sync directory of %s: %w", path, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("sync directory of %s: %w", path, err)
 	}
 	return nil
