@@ -8,7 +8,7 @@ require (
 	github.com/rogpeppe/go-internal v1.16.0 // test only: testscript CLI transcripts
 	github.com/schollz/progressbar/v3 v3.19.1 // the progress bar on a terminal
 	github.com/tencentyun/cos-go-sdk-v5 v0.7.70 // test only: the reference the signer is proven byte-identical to
-	golang.org/x/sync v0.25.0 // errgroup
+	golang.org/x/sync v0.25.0 // errgroup (fan-out), singleflight (one credentials refresh at a time)
 	golang.org/x/term v0.47.0 // is stderr a terminal (progressbar needs it too)
 	golang.org/x/time v0.16.0 // rate.Limiter
 	k8s.io/api v0.37.2 // test only: the deploy/ recipes are checked against the Kubernetes types
