@@ -79,6 +79,20 @@ func (p Policy) Do(ctx context.Context, op string, call func(ctx context.Context
 	}
 }
 
+// doPaced is Do with every call, retries included, waiting for its turn
+// of pace and telling it whether the answer was throttled: look-ups share
+// the run's quota with the triggers.
+func (p Policy) doPaced(ctx context.Context, pace *pacer, op string, call func(ctx context.Context) error) error {
+	return p.Do(ctx, op, func(ctx context.Context) error {
+		if err := pace.Wait(ctx); err != nil {
+			return err
+		}
+		err := call(ctx)
+		pace.Answered(OutcomeOf(err) == Throttled)
+		return err
+	})
+}
+
 func (p Policy) call(ctx context.Context, call func(ctx context.Context) error) error {
 	if p.Timeout <= 0 {
 		return call(ctx)

@@ -295,13 +295,9 @@ type lookUp struct {
 // describe looks up one execution under the policy, each call paced.
 func describe(ctx context.Context, p Policy, pace *pacer, svc Describer, runID string) lookUp {
 	var exec Execution
-	err := p.Do(ctx, "look up execution "+runID, func(ctx context.Context) error {
-		if err := pace.Wait(ctx); err != nil {
-			return err
-		}
+	err := p.doPaced(ctx, pace, "look up execution "+runID, func(ctx context.Context) error {
 		var err error
 		exec, err = svc.DescribeExecution(ctx, runID)
-		pace.Answered(OutcomeOf(err) == Throttled)
 		return err
 	})
 	return lookUp{runID: runID, exec: exec, err: err, at: time.Now().UTC()}

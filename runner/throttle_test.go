@@ -182,7 +182,7 @@ func TestListWindowPaging(t *testing.T) {
 		calls++
 		return pages[token], next[token], nil
 	}}
-	r := &run{cfg: testConfig().withDefaults(), api: api, stop: context.Background()}
+	r := &run{cfg: testConfig().withDefaults(), api: api, stop: context.Background(), pace: newPacer(0, 0, false, time.Now, nil)}
 	want := map[string]*task{"dir/a.mp4": {}, "c.mp4": {}}
 	found, err := r.listWindow("w1", time.Now(), time.Now(), want)
 	if err != nil {
@@ -210,5 +210,34 @@ func TestRateLimitCounter(t *testing.T) {
 	}
 	if got := c.RateLimit(); got != 10 {
 		t.Errorf("RateLimit = %v, want 10", got)
+	}
+}
+
+// A look-up shares the triggers' pace: a throttled page of the window
+// listing is retried after its turn, and the pacer hears of both answers.
+func TestLookUpsArePaced(t *testing.T) {
+	calls := 0
+	api := &fakeAPI{list: func(_, _ time.Time, token string) ([]Execution, string, error) {
+		calls++
+		if calls == 1 {
+			return nil, "", slowDown
+		}
+		return []Execution{{RunID: "1", Object: "a.mp4"}}, "", nil
+	}}
+	start := time.Now()
+	pace := newPacer(1000, 0, true, func() time.Time { return start }, nil) // one window: its counts stay
+	r := &run{cfg: testConfig().withDefaults(), api: api, stop: context.Background(), pace: pace}
+	found, err := r.listWindow("w1", time.Now(), time.Now(), map[string]*task{"a.mp4": {}})
+	if err != nil || found["a.mp4"].RunID != "1" {
+		t.Fatalf("listWindow = %v, %v; want a.mp4 found after one throttled page", found, err)
+	}
+	if calls != 2 {
+		t.Errorf("%d list calls, want 2 (the throttled one retried)", calls)
+	}
+	pace.mu.Lock()
+	answers, throttled := pace.ctl.answers, pace.ctl.throttled
+	pace.mu.Unlock()
+	if answers != 2 || throttled != 1 {
+		t.Errorf("the pacer heard %d answers, %d throttled; want 2, 1", answers, throttled)
 	}
 }

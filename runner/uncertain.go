@@ -313,7 +313,7 @@ func (r *run) listWindow(workflowID string, start, end time.Time, want map[strin
 			page []Execution
 			next string
 		)
-		err := r.cfg.Policy.Do(r.stop, "list executions", func(ctx context.Context) error {
+		err := r.cfg.Policy.doPaced(r.stop, r.pace, "list executions", func(ctx context.Context) error {
 			var err error
 			page, next, err = r.api.ListExecutions(ctx, workflowID, start, end, token)
 			return err
@@ -345,10 +345,7 @@ func (r *run) lookUp(t *task) (Execution, bool, error) {
 		x     Execution
 		found bool
 	)
-	if err := r.pace.Wait(r.stop); err != nil {
-		return x, false, err
-	}
-	err := r.cfg.Policy.Do(r.stop, "look up execution", func(ctx context.Context) error {
+	err := r.cfg.Policy.doPaced(r.stop, r.pace, "look up execution", func(ctx context.Context) error {
 		var err error
 		x, found, err = r.api.FindExecution(ctx, t.in.WorkflowID, t.in.Key, t.since.Add(-r.cfg.Lookback))
 		if err == nil && found && x.Object != "" && x.Object != t.in.Key {
