@@ -43,8 +43,7 @@ func (r *Report) Compact() error {
 	<-q.done
 	defer func() {
 		r.mu.Lock()
-		r.compacting = false
-		r.superseded = nil
+		r.endCompactionLocked()
 		r.mu.Unlock()
 	}()
 	return r.compact(*snap, time.Time{}, false)
@@ -77,6 +76,18 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			seq++
 			if s >= snap.seq {
 				return nil
+			}
+			// What the marks know needs no reading (see index.Lines).
+			r.mu.Lock()
+			m := r.lines.Of(s)
+			r.mu.Unlock()
+			switch {
+			case r.readEvery:
+			case m == index.Dead:
+				return nil
+			case m == index.Plain:
+				emitted++
+				return ow.Object(raw)
 			}
 			h, err := parseHead(raw)
 			if err != nil {

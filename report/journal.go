@@ -312,8 +312,10 @@ func (r *Report) write(reqs []*request, buf []byte) []byte {
 // applyLocked indexes the record at nextSeq. While a compaction runs, the
 // seq a key had at its snapshot is kept aside the first time it changes.
 func (r *Report) applyLocked(k index.Key, st index.State, override bool) {
-	old, existed, applied := r.idx.Apply(k, st, r.nextSeq, true, override)
+	seq := r.nextSeq
+	old, existed, applied := r.idx.Apply(k, st, seq, true, override)
 	r.nextSeq++
+	r.markLocked(seq, st, old, existed, applied)
 	if !applied || !r.compacting {
 		return
 	}
@@ -325,6 +327,39 @@ func (r *Report) applyLocked(k index.Key, st index.State, override bool) {
 		s = index.SeqOf(old)
 	}
 	r.superseded[k] = s
+}
+
+// markLocked keeps r.lines true of the record at seq, in state st, which
+// the index applied or not over its key's value old: the record is Dead
+// when it was not applied or withdraws, Plain when it is a success or a
+// failure; the record it replaced is Dead, unless a compaction running
+// still needs it (before its snapshot: it is marked once the compaction
+// ends, from r.superseded).
+func (r *Report) markLocked(seq uint64, st index.State, old uint64, existed, applied bool) {
+	switch {
+	case !applied || st == index.None:
+		r.lines.Set(seq, index.Dead)
+	case index.PlainState(st):
+		r.lines.Set(seq, index.Plain)
+	}
+	if !applied || !existed {
+		return
+	}
+	if o := index.SeqOf(old); o != index.NoSeq && !(r.compacting && o < r.snapSeq) {
+		r.lines.Set(o, index.Dead)
+	}
+}
+
+// endCompactionLocked ends a compaction: the records it still needed that
+// were replaced meanwhile are marked Dead.
+func (r *Report) endCompactionLocked() {
+	for _, s := range r.superseded {
+		if s != index.NoSeq {
+			r.lines.Set(s, index.Dead)
+		}
+	}
+	r.compacting = false
+	r.superseded = nil
 }
 
 // snapshotLocked marks the point a compaction writes up to.

@@ -83,6 +83,9 @@ type Options struct {
 
 	// journalFile, for tests, wraps the journal this run writes.
 	journalFile func(*os.File) logstore.File
+	// readEvery, for tests, makes compactions read every record again,
+	// as they did before the Lines marks.
+	readEvery bool
 }
 
 // ErrClosed is returned by Record and Compact after Close.
@@ -111,6 +114,7 @@ type Report struct {
 	retryExec   bool
 	now         func() time.Time
 	wrap        func(*os.File) logstore.File
+	readEvery   bool
 	setAside    []string
 	warnings    []string
 
@@ -128,6 +132,7 @@ type Report struct {
 	compacting bool
 	snapSeq    uint64
 	superseded map[index.Key]uint64 // during a compaction: the seq a key had at its snapshot
+	lines      index.Lines          // what compactions need not read again (see markLocked)
 	loaded     [3]int
 	syncErr    error
 	final      *Summary
@@ -231,6 +236,7 @@ func openLocked(opts Options, now func() time.Time, h *held) (r *Report, err err
 		retryExec:    opts.RetryFailedExecutions,
 		now:          now,
 		wrap:         opts.journalFile,
+		readEvery:    opts.readEvery,
 		held:         h,
 		idx:          index.New(),
 		dispatchedAt: make(map[index.Key]time.Time),
@@ -491,8 +497,10 @@ func (r *Report) loadRaw(raw []byte) error {
 	}
 	k := r.hashOf(&h)
 	st := h.state()
-	_, _, applied := r.idx.Apply(k, st, r.nextSeq, false, h.HasHistory)
+	seq := r.nextSeq
+	old, existed, applied := r.idx.Apply(k, st, seq, false, h.HasHistory)
 	r.nextSeq++
+	r.markLocked(seq, st, old, existed, applied)
 	if !applied {
 		return nil // a later record does not undo a success
 	}
@@ -750,6 +758,7 @@ func (r *Report) stop() {
 func (r *Report) closeFiles() {
 	r.mu.Lock()
 	r.idx.Free()
+	r.lines.Free()
 	r.mu.Unlock()
 	if r.journal != nil {
 		r.journal.Close()
