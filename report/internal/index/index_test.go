@@ -23,3 +23,32 @@ func TestIndexOverflow(t *testing.T) {
 		t.Errorf("summary = %+v, len %d", got, x.Len())
 	}
 }
+
+// TestLines: marks are kept per seq, across chunks, unmarked seqs are
+// Unknown, and Dead is final.
+func TestLines(t *testing.T) {
+	var l Lines
+	seqs := []uint64{0, 1, 31, 32, 33, linesChunk*32 - 1, linesChunk * 32, 3*linesChunk*32 + 5}
+	for i, s := range seqs {
+		l.Set(s, Mark(1+i%2))
+	}
+	for i, s := range seqs {
+		if got, want := l.Of(s), Mark(1+i%2); got != want {
+			t.Errorf("Of(%d) = %d, want %d", s, got, want)
+		}
+	}
+	for _, s := range []uint64{2, 30, 34, linesChunk * 32 * 2, 1 << 40} {
+		if got := l.Of(s); got != Unknown {
+			t.Errorf("Of(%d) never set = %d, want Unknown", s, got)
+		}
+	}
+	l.Set(1, Plain)
+	l.Set(1, Dead)
+	l.Set(1, Plain)
+	if got := l.Of(1); got != Dead {
+		t.Errorf("Of(1) after Plain, Dead, Plain = %d, want Dead", got)
+	}
+	if got := l.Of(0); got != Dead {
+		t.Errorf("Of(0), its neighbour changed = %d, want Dead", got)
+	}
+}
