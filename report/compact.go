@@ -68,10 +68,11 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 	)
 	err := logstore.WriteAtomic(r.path, r.held.beforeRename, func(w *bufio.Writer) error {
 		ow := document.NewWriter(w, &hdr)
+		// emit writes the record at the next seq, if it is its key's
+		// entry as of snap. The seqs are counted as load counted them: an
+		// object of the report each, a line of the journal each but its
+		// job lines.
 		emit := func(raw []byte) error {
-			if _, ok, _ := jobLine(raw); ok {
-				return nil // in the header
-			}
 			s := seq
 			seq++
 			if s >= snap.seq {
@@ -126,6 +127,9 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			_, err := logstore.ReadJournal(io.NewSectionReader(r.journal, 0, snap.end),
 				func(logstore.JournalHeader) error { return nil },
 				func(n int, _ int64, line []byte) error {
+					if _, ok, _ := jobLine(line); ok {
+						return nil // in the header
+					}
 					err := emit(line)
 					var bad *badRecordError
 					if errors.As(err, &bad) {
@@ -136,6 +140,10 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			if err != nil {
 				return fmt.Errorf("journal %s: %w", r.journalPath, err)
 			}
+		}
+		if seq != snap.seq {
+			// Never a report of records taken for others.
+			return fmt.Errorf("journal %s: %d records read again, %d indexed: the report is left as it was", r.journalPath, seq, snap.seq)
 		}
 		return ow.Close()
 	})

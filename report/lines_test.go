@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,30 +16,45 @@ import (
 
 // TestCompactionMarks: compactions that trust the Lines marks write the
 // same reports, byte for byte, as compactions that read every record again
-// (Options.readEvery): over random histories of records, runs killed and
-// closed and reopened, and compactions while records are written, which
-// must keep the entries of their snapshot that those records replace.
+// (Options.readEvery): over random histories of records (admitted or not,
+// second triggers of failed executions, job lines among them), runs killed
+// and closed and reopened, and compactions while records are written,
+// which must keep the entries of their snapshot that those records
+// replace.
 func TestCompactionMarks(t *testing.T) {
-	for seed := range 30 {
+	for seed := range 40 {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(seed), 7))
 			dir := t.TempDir()
+			retry := seed%2 == 0
 			runs := [2]*marksRun{
-				{t: t, path: filepath.Join(dir, "marks", "r.json")},
-				{t: t, path: filepath.Join(dir, "every", "r.json"), readEvery: true},
+				{t: t, path: filepath.Join(dir, "marks", "r.json"), retry: retry},
+				{t: t, path: filepath.Join(dir, "every", "r.json"), retry: retry, readEvery: true},
 			}
 			for _, m := range runs {
 				m.open()
 			}
 			var h history
 			for range 60 {
-				switch op := rng.IntN(10); {
+				switch op := rng.IntN(11); {
 				case op < 6:
+					for range rng.IntN(4) {
+						key := fmt.Sprintf("k%d", rng.IntN(40))
+						for _, m := range runs {
+							m.r.Admit("", key)
+						}
+					}
 					es := h.entries(rng)
 					for _, m := range runs {
 						mustRecordAll(t, m.r, es)
 					}
-				case op < 8:
+				case op == 6:
+					for _, m := range runs {
+						if err := m.r.RecordJob(Job{Name: fmt.Sprint("job", h.n)}); err != nil {
+							t.Fatal(err)
+						}
+					}
+				case op < 9:
 					// Records written while the compaction reads the journal:
 					// after its snapshot, replacing entries it holds.
 					during := h.entries(rng)
@@ -46,7 +62,7 @@ func TestCompactionMarks(t *testing.T) {
 						m.compact(func() { mustRecordAll(t, m.r, during) })
 					}
 					sameFiles(t, runs)
-				case op == 8:
+				case op == 9:
 					for _, m := range runs {
 						m.r.abandon() // kill -9: the next Open reads the journal
 						m.open()
@@ -101,6 +117,7 @@ type marksRun struct {
 	t         *testing.T
 	path      string
 	readEvery bool
+	retry     bool // Options.RetryFailedExecutions
 	r         *Report
 
 	mu   sync.Mutex
@@ -113,7 +130,8 @@ func (m *marksRun) open() {
 		m.t.Fatal(err)
 	}
 	r, err := Open(Options{Path: m.path, Meta: testMeta(), Now: func() time.Time { return t0 }, readEvery: m.readEvery,
-		journalFile: func(f *os.File) logstore.File { return &hookedJournal{File: f, m: m} }})
+		RetryFailedExecutions: m.retry,
+		journalFile:           func(f *os.File) logstore.File { return &hookedJournal{File: f, m: m} }})
 	if err != nil {
 		m.t.Fatalf("Open(%q) = %v", m.path, err)
 	}
@@ -184,6 +202,9 @@ func (h *history) entries(rng *rand.Rand) []Entry {
 			}
 		case 2, 3:
 			e.Status, e.InstanceID = Succeeded, fmt.Sprintf("i%d", h.n)
+			if rng.IntN(3) == 0 {
+				e.Execution = &Execution{State: ExecutionFailed, CheckedAt: t0}
+			}
 		case 4:
 			e.Status, e.Error = Failed, &Error{Code: "X", Message: fmt.Sprint(h.n)}
 		case 5:
@@ -223,4 +244,110 @@ func sameFiles(t *testing.T, runs [2]*marksRun) {
 	if !bytes.Equal(files[0], files[1]) {
 		t.Fatalf("trusting the marks wrote\n%s\nreading every record wrote\n%s", files[0], files[1])
 	}
+}
+
+// TestCompactionCountsAsLoad: a compaction counts the seqs of records as
+// Open did, or every mark and seq after a difference would name another
+// record (found by review: a raw dispatched object written, a success
+// dropped). A last journal line refused after it was indexed (a bad
+// history) took a seq; an object of the report that begins with "job"
+// took one at Open and none in compactions.
+func TestCompactionCountsAsLoad(t *testing.T) {
+	edits := map[string]func(t *testing.T, path string){
+		"bad history on the last journal line": func(t *testing.T, path string) {
+			f, err := os.OpenFile(path+".journal", os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteString(`{"key":"z","status":"succeeded","history":[1]}` + "\n"); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"report object that begins with job": func(t *testing.T, path string) {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b = bytes.Replace(b, []byte(`"objects": [`), []byte(`"objects": [`+"\n    "+`{"job":{"name":"x"},"key":"q","status":"succeeded","instanceId":"iq"},`), 1)
+			if err := os.WriteFile(path, b, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			runs := [2]*marksRun{
+				{t: t, path: filepath.Join(dir, "marks", "r.json")},
+				{t: t, path: filepath.Join(dir, "every", "r.json"), readEvery: true},
+			}
+			for _, m := range runs {
+				m.open()
+				mustRecord(t, m.r, Entry{Key: "a", Status: Succeeded, InstanceID: "i1"})
+				if strings.Contains(name, "journal") {
+					m.r.abandon()
+				} else {
+					mustClose(t, m.r, false)
+				}
+				edit(t, m.path)
+				m.open()
+				mustRecord(t, m.r, Entry{Key: "b", Status: Dispatched, DispatchedAt: &t0},
+					Entry{Key: "b", Status: Succeeded, InstanceID: "i2"})
+				if err := m.r.Compact(); err != nil {
+					t.Fatalf("Compact = %v", err)
+				}
+			}
+			sameFiles(t, runs)
+			_, got := readBack(t, runs[0].path)
+			want := map[string]string{"a": "i1", "b": "i2"}
+			if strings.Contains(name, "job") {
+				want["q"] = "iq"
+			}
+			if len(got) != len(want) {
+				t.Errorf("report after the edit: %+v, want %v", got, want)
+			}
+			for k, id := range want {
+				if got[k].Status != Succeeded || got[k].InstanceID != id {
+					t.Errorf("report after the edit: %s = %+v, want succeeded %s", k, got[k], id)
+				}
+			}
+			for _, m := range runs {
+				mustClose(t, m.r, true)
+			}
+			sameFiles(t, runs)
+		})
+	}
+}
+
+// TestCompactionRefusesMissingRecords: a journal cut short under a running
+// report (here by truncate(1)) holds fewer records than the index: the
+// compaction fails, naming the journal, and writes no report that would
+// lack them.
+func TestCompactionRefusesMissingRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	r := mustOpen(t, path)
+	mustRecord(t, r, Entry{Key: "a", Status: Succeeded, InstanceID: "i1"})
+	if err := r.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRecord(t, r, Entry{Key: "b", Status: Succeeded, InstanceID: "i2"}, Entry{Key: "c", Status: Succeeded, InstanceID: "i3"})
+	st, err := os.Stat(path + ".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path+".journal", st.Size()-1); err != nil { // c's line torn
+		t.Fatal(err)
+	}
+	if err := r.Compact(); err == nil || !strings.Contains(err.Error(), path+".journal") {
+		t.Errorf("Compact of a journal cut short = %v, want an error naming the journal", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Errorf("report after the failed compaction:\n%s\nwant it as it was:\n%s", after, before)
+	}
+	r.abandon()
 }

@@ -483,7 +483,9 @@ func (r *Report) checkMeta(path, bucket, workflowID string) error {
 // errTooMany is returned when the records of a run do not fit the index.
 var errTooMany = errors.New("too many records for one run")
 
-// loadRaw indexes one record read at Open.
+// loadRaw indexes one record read at Open. Whatever can refuse it is done
+// before it takes a seq: a record refused after (a torn last line is
+// dropped) would put every later seq one off those a compaction counts.
 func (r *Report) loadRaw(raw []byte) error {
 	if !json.Valid(raw) {
 		return jsontext.InvalidJSON(raw)
@@ -496,6 +498,14 @@ func (r *Report) loadRaw(raw []byte) error {
 		return errTooMany
 	}
 	k := r.hashOf(&h)
+	candidate := r.retryExec && h.Status == Succeeded && h.ExecState == ExecutionFailed
+	var e *Entry
+	if candidate || h.HasHistory {
+		e = new(Entry)
+		if err := json.Unmarshal(raw, e); err != nil {
+			return err
+		}
+	}
 	st := h.state()
 	seq := r.nextSeq
 	old, existed, applied := r.idx.Apply(k, st, seq, false, h.HasHistory)
@@ -504,9 +514,7 @@ func (r *Report) loadRaw(raw []byte) error {
 	if !applied {
 		return nil // a later record does not undo a success
 	}
-	if err := r.loadHistory(k, &h, raw); err != nil {
-		return err
-	}
+	r.loadHistory(k, candidate, e)
 	if isUncertain(st) {
 		var t time.Time
 		if h.DispatchedAt != nil {
@@ -524,23 +532,20 @@ func (r *Report) loadRaw(raw []byte) error {
 }
 
 // loadHistory keeps what the next record of k must carry in its history:
-// the entry's own history, and the entry itself when it succeeded with a
-// Failed execution and RetryFailedExecutions asks to trigger it again.
-func (r *Report) loadHistory(k index.Key, h *head, raw []byte) error {
-	candidate := r.retryExec && h.Status == Succeeded && h.ExecState == ExecutionFailed
+// the entry's own history, and the entry itself when it is a candidate (it
+// succeeded with a Failed execution and RetryFailedExecutions asks to
+// trigger it again). e is the record, decoded when it is a candidate or
+// has a history (nil otherwise).
+func (r *Report) loadHistory(k index.Key, candidate bool, e *Entry) {
 	if r.again[k] {
 		delete(r.again, k)
 		r.nAgain--
 	}
-	if !candidate && !h.HasHistory {
+	if e == nil {
 		if r.hist != nil {
 			delete(r.hist, k)
 		}
-		return nil
-	}
-	var e Entry
-	if err := json.Unmarshal(raw, &e); err != nil {
-		return err
+		return
 	}
 	hist := e.History
 	if candidate {
@@ -555,7 +560,6 @@ func (r *Report) loadHistory(k index.Key, h *head, raw []byte) error {
 		r.hist = make(map[index.Key][]Instance)
 	}
 	r.hist[k] = hist
-	return nil
 }
 
 // hashOf identifies the record h.
@@ -708,7 +712,6 @@ func (r *Report) Close(finished time.Time, sourceComplete bool) error {
 	}
 	r.mu.Lock()
 	errs = append(errs, r.syncErr)
-	r.compacting = false
 	snap := r.snapshotLocked(sourceComplete)
 	r.mu.Unlock()
 	err := r.compact(snap, finished, sourceComplete)

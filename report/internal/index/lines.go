@@ -31,17 +31,14 @@ const (
 // linesChunk is the words of a chunk: 32,768 records in 8 KiB.
 const linesChunk = 1024
 
-// Set marks the record at seq (a Dead mark is final: Plain after it is
-// ignored).
+// Set marks the record at seq. A record is marked when it is written (if
+// at all), and Dead when it is replaced.
 func (l *Lines) Set(seq uint64, m Mark) {
 	c, w, shift := seq/(linesChunk*32), seq/32%linesChunk, seq%32*2
 	for uint64(len(l.chunks)) <= c {
 		l.chunks = append(l.chunks, new([linesChunk]uint64))
 	}
 	word := &l.chunks[c][w]
-	if Mark(*word>>shift&3) == Dead {
-		return
-	}
 	*word = *word&^(3<<shift) | uint64(m)<<shift
 }
 
