@@ -2,7 +2,8 @@
 // report, the journal and the run, only what resume needs, the state of
 // its latest record and the position (seq) of that record, never its key.
 // It states the one rule of the index, a success is final (Keeps): Apply
-// and report.ScanLive follow it.
+// and report.ScanLive follow it. Lines keeps, by seq, what a rewrite of the
+// report need not read again.
 //
 // Keys are identified by a 92-bit hash: h1 is 64 bits of maphash (the
 // table's key) and h2 the top 28 bits of a second maphash with another seed
