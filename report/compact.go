@@ -142,7 +142,9 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			}
 		}
 		if seq != snap.seq {
-			// Never a report of records taken for others.
+			// Fewer (or more) records than the index holds: the seqs, and so
+			// the marks, may name other records. Write nothing rather than a
+			// wrong report.
 			return fmt.Errorf("journal %s: %d records read again, %d indexed: the report is left as it was", r.journalPath, seq, snap.seq)
 		}
 		return ow.Close()
