@@ -16,6 +16,7 @@ func FuzzDecodeTriggerResponse(f *testing.F) {
 		`<?xml version="1.0" encoding="UTF-8"?>` + "\n<Response>\n  <RequestId>r</RequestId>\n  <InstanceId>i</InstanceId>\n</Response>\n",
 		`<Response><InstanceId>a&amp;b</InstanceId></Response>`,
 		`<Response><InstanceId><![CDATA[x]]></InstanceId></Response>`,
+		`<Response><InstanceId>]]></InstanceId></Response>`,
 		`<Response><x:InstanceId>x</x:InstanceId></Response>`,
 		`<Response><InstanceId>1</InstanceId><InstanceId>2</InstanceId></Response>`,
 		`<Response><Other>o</Other><InstanceId>i</InstanceId></Response>trailing`,

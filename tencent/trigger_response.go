@@ -79,7 +79,8 @@ func scanTriggerResponse(b []byte) (instanceID, requestID []byte, ok bool) {
 		}
 		text := b[:lt]
 		for _, c := range text {
-			if c == '&' || c == '\r' || c >= 0x80 || (c < 0x20 && c != '\t' && c != '\n') {
+			// ']' for "]]>", which XML forbids in text (found by the fuzzer).
+			if c == '&' || c == ']' || c == '\r' || c >= 0x80 || (c < 0x20 && c != '\t' && c != '\n') {
 				return nil, nil, false
 			}
 		}
