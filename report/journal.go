@@ -115,18 +115,14 @@ func (r *Report) RecordAll(es []Entry) error {
 func (r *Report) request(e Entry) (*request, error) {
 	q := r.pool.Get().(*request)
 	q.override, q.sync, q.job = false, false, nil
+	// The key and state by the rules of load and compaction (head).
+	h := head{Key: e.Key, WorkflowID: e.WorkflowID, Status: e.Status, Line: e.Line, File: e.File, Uncertain: e.Uncertain}
+	q.k, q.st = r.hashOf(&h), h.state()
 	switch e.Status {
 	case Invalid:
-		q.k = r.idx.InvalidHash(e.File, e.Line, e.Key)
-		q.st = index.Invalid
 	case Withdrawn:
-		q.k = r.idx.KeyHash(r.workflow(e.WorkflowID), e.Key)
-		q.st = index.None
 		e = Entry{Key: e.Key, WorkflowID: e.WorkflowID, Status: Withdrawn}
 	case Succeeded, Failed, Dispatched:
-		q.k = r.idx.KeyHash(r.workflow(e.WorkflowID), e.Key)
-		h := head{Status: e.Status, Uncertain: e.Uncertain}
-		q.st = h.state()
 		if e.Status == Dispatched && e.DispatchedAt == nil {
 			t := r.now().UTC()
 			e.DispatchedAt = &t
@@ -134,8 +130,8 @@ func (r *Report) request(e Entry) (*request, error) {
 		q.sync = e.Status == Dispatched
 		if e.History == nil && r.hist != nil {
 			r.mu.Lock()
-			if h, ok := r.hist[q.k]; ok && (!r.again[q.k] || r.admitted[q.k]) {
-				e.History = h
+			if hist, ok := r.hist[q.k]; ok && (!r.again[q.k] || r.admitted[q.k]) {
+				e.History = hist
 			}
 			r.mu.Unlock()
 		}
