@@ -101,11 +101,8 @@ func (r *Report) RecordAll(es []Entry) error {
 	}
 	var first error
 	for _, q := range qs {
-		if err := <-q.done; err != nil && first == nil {
+		if err := r.await(q); err != nil && first == nil {
 			first = err
-		}
-		if cap(q.line) <= 64<<10 {
-			r.pool.Put(q)
 		}
 	}
 	return first
@@ -152,6 +149,12 @@ func (r *Report) send(q *request) error {
 		r.pool.Put(q)
 		return ErrClosed
 	}
+	return r.await(q)
+}
+
+// await returns the answer to q, handed to the owner, and gives q back to
+// the pool (unless its line grew large).
+func (r *Report) await(q *request) error {
 	err := <-q.done
 	if cap(q.line) <= 64<<10 {
 		r.pool.Put(q)
