@@ -335,6 +335,9 @@ func (r *Report) applyLocked(k index.Key, st index.State, override bool) {
 // still needs it (before its snapshot: it is marked once the compaction
 // ends, from r.superseded).
 func (r *Report) markLocked(seq uint64, st index.State, old uint64, existed, applied bool) {
+	if r.readOnly {
+		return // never compacted
+	}
 	switch {
 	case !applied || st == index.None:
 		r.lines.Set(seq, index.Dead)
