@@ -102,7 +102,7 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 				cur = x
 			}
 			r.mu.Unlock()
-			if !ok || s != cur || h.Status == Withdrawn || dropUnseen && h.Status == Invalid && !index.SeenOf(v) {
+			if !ok || s != cur || dropUnseen && h.Status == Invalid && !index.SeenOf(v) {
 				return nil
 			}
 			if h.Status == Dispatched {

@@ -187,7 +187,8 @@ func Keeps(latest, next State, override bool) bool {
 }
 
 // Apply records that the latest record of k, at seq, says st, unless the
-// key Keeps the record it has. It returns the previous value, if any, and
+// key Keeps the record it has; None (a withdrawal) leaves the key with no
+// record (NoSeq). It returns the previous value, if any, and
 // whether the record was applied.
 func (x *Index) Apply(k Key, st State, seq uint64, seen, override bool) (old uint64, existed, applied bool) {
 	old, existed = x.Get(k)
@@ -205,6 +206,9 @@ func (x *Index) Apply(k Key, st State, seq uint64, seen, override bool) (old uin
 	x.counts[st]++
 	if st == Invalid && !seen {
 		x.invalidUnseen++
+	}
+	if st == None {
+		seq = NoSeq // a withdrawal: the key has no record, as after AddNew
 	}
 	x.Put(k, Pack(k, st, seq, seen))
 	return old, existed, true
