@@ -124,12 +124,9 @@ func (r *Report) compact(snap snapshot, finished time.Time, dropUnseen bool) err
 			}
 		}
 		if r.journal != nil {
-			_, err := logstore.ReadJournal(io.NewSectionReader(r.journal, 0, snap.end),
-				func(logstore.JournalHeader) error { return nil },
+			_, err := readRecords(io.NewSectionReader(r.journal, 0, snap.end),
+				func(logstore.JournalHeader) error { return nil }, nil, // the job is in the header
 				func(n int, _ int64, line []byte) error {
-					if _, ok, _ := jobLine(line); ok {
-						return nil // in the header
-					}
 					err := emit(line)
 					var bad *badRecordError
 					if errors.As(err, &bad) {

@@ -165,13 +165,7 @@ func (s *liveScan) indexJournal() error {
 		}
 		return nil
 	}
-	_, err := logstore.ReadJournal(io.NewSectionReader(s.jf, 0, s.jsize), onHeader, func(n int, off int64, line []byte) error {
-		if j, ok, err := jobLine(line); ok {
-			if err == nil {
-				s.hdr.Job = &j
-			}
-			return err
-		}
+	_, err := readRecords(io.NewSectionReader(s.jf, 0, s.jsize), onHeader, func(j Job) { s.hdr.Job = &j }, func(n int, off int64, line []byte) error {
 		if !json.Valid(line) {
 			return &logstore.LineError{Line: n, Err: jsontext.InvalidJSON(line)}
 		}
@@ -245,10 +239,7 @@ func (s *liveScan) journalOnly() error {
 	if s.jf == nil {
 		return nil
 	}
-	_, err := logstore.ReadJournal(io.NewSectionReader(s.jf, 0, s.jsize), func(logstore.JournalHeader) error { return nil }, func(n int, off int64, line []byte) error {
-		if _, ok, _ := jobLine(line); ok {
-			return nil
-		}
+	_, err := readRecords(io.NewSectionReader(s.jf, 0, s.jsize), func(logstore.JournalHeader) error { return nil }, nil, func(n int, off int64, line []byte) error {
 		h, err := parseHead(line)
 		if err != nil {
 			return &logstore.LineError{Line: n, Err: err}

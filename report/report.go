@@ -447,19 +447,13 @@ func lineAt(f io.ReaderAt, off int64) int {
 func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
 	check := func(h logstore.JournalHeader) error { return r.checkMeta(r.journalPath, h.Bucket, h.WorkflowID) }
 	load := func(n int, _ int64, line []byte) error {
-		if j, ok, err := jobLine(line); ok {
-			if err == nil {
-				r.job = &j
-			}
-			return err
-		}
 		err := r.loadRaw(line)
 		if err != nil && err != errTooMany {
 			return &logstore.LineError{Line: n, Err: err}
 		}
 		return err
 	}
-	res, err := logstore.ReadJournal(io.NewSectionReader(f, 0, 1<<62), check, load)
+	res, err := readRecords(io.NewSectionReader(f, 0, 1<<62), check, func(j Job) { r.job = &j }, load)
 	if err != nil {
 		return 0, journalError(r.journalPath, err)
 	}
@@ -467,6 +461,25 @@ func (r *Report) loadJournal(f io.ReaderAt) (int64, error) {
 		r.warnings = append(r.warnings, fmt.Sprintf("journal %s: line %d was cut short by a crash (a torn last line): kept the %d records before it", r.journalPath, res.Torn, res.Records))
 	}
 	return res.Good, nil
+}
+
+// readRecords reads a journal as logstore.ReadJournal does, with the one
+// rule of what is a record: a job line is not (Open and compaction count
+// the seqs of records alike by it). Job lines go to job (skipped if nil:
+// Open already read them), records to fn.
+func readRecords(rd io.Reader, hdr func(logstore.JournalHeader) error, job func(Job), fn func(n int, off int64, line []byte) error) (logstore.JournalRead, error) {
+	return logstore.ReadJournal(rd, hdr, func(n int, off int64, line []byte) error {
+		j, ok, err := jobLine(line)
+		switch {
+		case !ok:
+			return fn(n, off, line)
+		case job == nil:
+			return nil
+		case err == nil:
+			job(j)
+		}
+		return err
+	})
 }
 
 // checkMeta refuses a file written for another bucket or workflow.
