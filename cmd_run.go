@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wftrigger/wftrigger/internal/textlist"
 	"github.com/wftrigger/wftrigger/manifest"
 	"github.com/wftrigger/wftrigger/report"
 	"github.com/wftrigger/wftrigger/runner"
@@ -222,11 +223,7 @@ func (o *runOptions) check(rest []string) error {
 			return usageError("--shard 0/4 … --shard 3/4 splits the source in four", "--shard: %v", err)
 		}
 	}
-	for _, s := range strings.Split(o.suffix, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			o.filters.Suffixes = append(o.filters.Suffixes, s)
-		}
-	}
+	o.filters.Suffixes = textlist.Split(o.suffix)
 	if o.modifiedAfter != "" {
 		if o.manifestSet && o.manifestFormat() != manifest.FormatInventory {
 			return usageError("--modified-after works with --prefix and COS inventory manifests, whose rows carry a date", "--modified-after needs a source that knows modification times")
