@@ -250,12 +250,8 @@ func Wait(ctx context.Context, cfg Config, path string, svc Describer, interval 
 		if t.Running == 0 {
 			return t, nil
 		}
-		timer := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if sleep(ctx, interval) != nil {
 			return t, ctx.Err()
-		case <-timer.C:
 		}
 	}
 }
