@@ -368,13 +368,26 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	meta := report.Meta{Version: 1, Bucket: o.bucket, Region: o.region, WorkflowID: o.workflow, Source: manifest.Name(src),
 		CIEndpoint: o.ciEndpoint, COSEndpoint: o.cosEndpoint, StartedAt: started.UTC()}
 	logStart(logger, o, meta.Source, ciEndpoint, cosEndpoint, credsUsed)
-	waitCfg := runner.Config{Concurrency: o.concurrency, QPS: o.qps, Adaptive: o.adaptive, Policy: policy, Redact: creds.Redact, Logger: logger}
+	// The run's config; --wait's passes use its pace, retries and logger.
+	cfg := runner.Config{
+		Bucket:      o.bucket,
+		Workflow:    o.workflow,
+		Concurrency: o.concurrency,
+		QPS:         o.qps,
+		Adaptive:    o.adaptive,
+		Policy:      policy,
+		MaxFailures: o.threshold,
+		Limit:       o.limit,
+		Deadline:    deadline,
+		Redact:      creds.Redact,
+		Logger:      logger,
+	}
 	if o.serverSide {
 		err := runServerSide(ctx, o, env, client, src, meta, serverSideRun{logger: logger, runID: runID, metrics: m, deadline: deadline, started: started})
 		if code := exitCodeOf(err); o.dryRun || code != exitOK && code != exitFailures {
 			return err
 		}
-		err = worseExit(err, waitAfterRun(ctx, o, waitCfg, service{client}, env, logger))
+		err = worseExit(err, waitAfterRun(ctx, o, cfg, service{client}, env, logger))
 		m.recordExecutions(o)
 		return err
 	}
@@ -395,19 +408,7 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	m.start(ctx, clientSideNumbers(&c, o.qps))
 	stopProgress := startProgress(ctx, progressConfig{mode: o.progress, total: progressTotal(o), out: env.stderr, logger: logger, counters: &c, qps: o.qps})
 	stopCompaction := rep.RewriteEvery(ctx, report.DefaultRewriteInterval, logger)
-	runErr := runner.Run(ctx, runner.Config{
-		Bucket:      o.bucket,
-		Workflow:    o.workflow,
-		Concurrency: o.concurrency,
-		QPS:         o.qps,
-		Adaptive:    o.adaptive,
-		Policy:      policy,
-		MaxFailures: o.threshold,
-		Limit:       o.limit,
-		Deadline:    deadline,
-		Redact:      creds.Redact,
-		Logger:      logger,
-	}, src, service{client}, rep, &c)
+	runErr := runner.Run(ctx, cfg, src, service{client}, rep, &c)
 	stopCompaction()
 	elapsed := stopProgress()
 	complete := runErr == nil && c.Exhausted.Load()
@@ -427,31 +428,23 @@ func runCommand(ctx context.Context, args []string, env environment) (err error)
 	default:
 		logger.Info("--limit reached: the rest of the source was not read; the same command goes on from here", "limit", o.limit)
 	}
-	code := exitOK
-	switch {
-	case runErr != nil:
-		code = exitAborted
-	case c.Failed.Load() > 0 || c.Invalid.Load() > 0:
-		code = exitFailures
-	}
-	printRunSummary(env.stdout, o, runID, rep.Summary(), &c, complete, code, elapsed)
-	var waitErr error
-	if runErr == nil {
-		waitErr = waitAfterRun(ctx, o, waitCfg, service{client}, env, logger)
-		m.recordExecutions(o)
-	}
+	var triggerErr error
 	switch {
 	case runErr != nil && errors.Is(runErr, context.Canceled):
-		return &exitError{code: exitAborted, err: context.Canceled}
+		triggerErr = &exitError{code: exitAborted, err: context.Canceled}
 	case runErr != nil:
-		return &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then rerun the same command: it resumes from " + o.reportPath +
+		triggerErr = &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then rerun the same command: it resumes from " + o.reportPath +
 			" (if the fix is another --workflow or --bucket, add --fresh: the report belongs to this one)"}
-	case exitCodeOf(waitErr) > exitFailures:
-		return waitErr
 	case c.Failed.Load() > 0 || c.Invalid.Load() > 0:
-		return failuresError(c.Failed.Load(), c.Invalid.Load(), o.reportPath)
+		triggerErr = failuresError(c.Failed.Load(), c.Invalid.Load(), o.reportPath)
 	}
-	return waitErr
+	printRunSummary(env.stdout, o, runID, rep.Summary(), &c, complete, exitCodeOf(triggerErr), elapsed)
+	if runErr != nil {
+		return triggerErr
+	}
+	waitErr := waitAfterRun(ctx, o, cfg, service{client}, env, logger)
+	m.recordExecutions(o)
+	return worseExit(triggerErr, waitErr)
 }
 
 // failuresError is exit 1's message: what failed, and what to do about it.
