@@ -143,7 +143,8 @@ func runServerSide(ctx context.Context, o runOptions, env environment, client *t
 		logger.Info("the --max-duration window ended: the server-side job goes on; the same command reattaches to it",
 			"maxDuration", o.maxDuration.String(), "job", res.Job.ID)
 	}
-	code, exit := serverSideExit(res, runErr, o)
+	exit := serverSideExit(res, runErr, windowEnded, o)
+	code := exitCodeOf(exit)
 	elapsed := time.Since(sr.started)
 	if o.logFormat == "json" {
 		slog.New(slog.NewJSONHandler(env.stdout, nil)).Info("summary", "run", sr.runID,
@@ -158,44 +159,42 @@ func runServerSide(ctx context.Context, o runOptions, env environment, client *t
 			o.reportPath, res.Job.Name, or(res.Job.ID, "never submitted"), or(res.Job.State, "unknown"), sum.Total, sum.Succeeded, sum.Failed, sum.Invalid,
 			c.Executions.Load(), c.Read.Load(), c.Skipped.Load(), c.Duplicates.Load(), elapsed.Round(time.Millisecond))
 	}
-	if windowEnded {
-		var ee *exitError
-		if errors.As(exit, &ee) {
-			ee.err = fmt.Errorf("the --max-duration window ended while the server-side job %s is %s: it goes on server-side", res.Job.ID, or(res.Job.State, "running"))
-		}
-	}
 	return exit
 }
 
 // serverSideExit maps a server-side run's end to the contract's exit
-// status and message.
-func serverSideExit(res serverside.Result, runErr error, o runOptions) (int, error) {
+// status and message; windowEnded says that --max-duration stopped it.
+func serverSideExit(res serverside.Result, runErr error, windowEnded bool, o runOptions) error {
 	again := "rerun the same command: it reattaches to the job"
 	if runErr != nil {
 		var se *serverside.Error
 		if errors.As(runErr, &se) && se.Step == "submit" && tencent.ClassOf(runErr) == tencent.Permanent {
 			// CI refused the job: nothing was triggered.
-			return exitUsage, &exitError{code: exitUsage, err: runErr, hint: "check --prefix or --manifest, --workflow and the CAM permission ci:CreateInventoryTriggerJob; or run without --server-side"}
+			return &exitError{code: exitUsage, err: runErr, hint: "check --prefix or --manifest, --workflow and the CAM permission ci:CreateInventoryTriggerJob; or run without --server-side"}
 		}
 		if errors.Is(runErr, tencent.ErrNoSuchJob) {
-			return exitAborted, &exitError{code: exitAborted, err: runErr, hint: "CI no longer knows the report's job: run the same command without --server-side to finish client-side, or add --fresh to submit a new job (it triggers every object again)"}
+			return &exitError{code: exitAborted, err: runErr, hint: "CI no longer knows the report's job: run the same command without --server-side to finish client-side, or add --fresh to submit a new job (it triggers every object again)"}
 		}
-		return exitAborted, &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then " + again}
+		return &exitError{code: exitAborted, err: runErr, hint: "fix the cause, then " + again}
 	}
 	switch res.Outcome {
 	case serverside.Complete:
-		return exitOK, nil
+		return nil
 	case serverside.Incomplete:
-		return exitFailures, &exitError{code: exitFailures,
+		return &exitError{code: exitFailures,
 			err:  fmt.Errorf("the server-side job ended without an execution for %d objects (NotInJob) or some rows were invalid; see %s", res.Summary.Failed+res.Summary.Invalid, o.reportPath),
 			hint: "run the same command without --server-side: it looks each NotInJob object up, then triggers the ones the job missed"}
 	case serverside.JobEnded:
-		return exitAborted, &exitError{code: exitAborted,
+		return &exitError{code: exitAborted,
 			err:  fmt.Errorf("the server-side job %s ended %s; the report has its executions, the other objects are NotInJob", or(res.Job.ID, res.Job.Name), or(res.Job.State, tencent.JobCancel)),
 			hint: "run the same command without --server-side to trigger the rest client-side, or add --fresh to submit a new job (it triggers every object again)"}
 	}
-	return exitAborted, &exitError{code: exitAborted,
-		err:  fmt.Errorf("stopped while the server-side job %s is %s: it goes on server-side", res.Job.ID, or(res.Job.State, "running")),
+	stopped := "stopped"
+	if windowEnded {
+		stopped = "the --max-duration window ended"
+	}
+	return &exitError{code: exitAborted,
+		err:  fmt.Errorf("%s while the server-side job %s is %s: it goes on server-side", stopped, res.Job.ID, or(res.Job.State, "running")),
 		hint: again + ", or stop it with: wftrigger cancel --report " + shellQuote(o.reportPath)}
 }
 
