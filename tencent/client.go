@@ -235,30 +235,23 @@ func (c *Client) trigger(ctx context.Context, e *endpoint, in TriggerInput, q st
 		return TriggerResult{}, fmt.Errorf("%s %q: %w", op, in.Key, err)
 	}
 	req.Header["Content-Length"] = c.zero // net/http sends Content-Length: 0 for an empty POST
-	if s.creds.SecretID != "" {
-		// The parameters as the query holds them, decoded: no need to
-		// parse the query back.
-		var ea [3]entry
-		params := ea[:0]
-		if in.Name != "" {
-			params = append(params, entry{"name", in.Name})
-		}
-		params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
-		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, params, nil)
+	// The parameters as the query holds them, decoded: no need to parse
+	// the query back.
+	var ea [3]entry
+	params := ea[:0]
+	if in.Name != "" {
+		params = append(params, entry{"name", in.Name})
 	}
-
-	resp, err := c.http.Do(req)
+	params = append(params, entry{"object", in.Key}, entry{"workflowid", in.WorkflowID})
+	resp, err := c.send(op, e, req, s, fresh, params)
 	if err != nil {
-		return TriggerResult{}, e.transportError(op, err)
+		if ae, ok := err.(*APIError); ok {
+			ae.WorkflowID = in.WorkflowID
+		}
+		return TriggerResult{}, err
 	}
-	e.answered()
 	bp, err := c.readBody(resp.Body)
 	defer c.bufs.Put(bp)
-	if resp.StatusCode/100 != 2 {
-		e := newAPIError(op, resp, *bp, c.creds.Redact, c.now())
-		e.WorkflowID = in.WorkflowID
-		return TriggerResult{}, e
-	}
 	if err != nil {
 		return TriggerResult{}, &TransportError{Op: op, Err: fmt.Errorf("read answer: %w", err), Sent: true}
 	}
@@ -377,17 +370,17 @@ func (c *Client) get(ctx context.Context, op string, e *endpoint, path, rawPath,
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		return c.send(op, e, req, s, fresh)
+		return c.send(op, e, req, s, fresh, nil)
 	})
 }
 
-// send signs req by s (its query parameters read from the URL), with a
-// fresh signing key when fresh is set, and sends it to e. It returns the
-// response of a 2xx answer, whose body the caller closes; other answers
-// become *APIError.
-func (c *Client) send(op string, e *endpoint, req *http.Request, s *signer, fresh bool) (*http.Response, error) {
+// send signs req by s (params are its query parameters, decoded; nil: read
+// from the URL), with a fresh signing key when fresh is set, and sends it
+// to e. It returns the response of a 2xx answer, whose body the caller
+// closes; other answers become *APIError.
+func (c *Client) send(op string, e *endpoint, req *http.Request, s *signer, fresh bool, params []entry) (*http.Response, error) {
 	if s.creds.SecretID != "" {
-		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, nil, nil)
+		s.key(c.now(), fresh).signRequest(req, s.creds.SecretID, params, nil)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -334,7 +334,7 @@ func (c *Client) sendJob1(ctx context.Context, op, method, path, rawQuery string
 		req.Header["Content-Type"] = []string{"application/xml"}
 		req.Header["Content-Md5"] = []string{base64.StdEncoding.EncodeToString(sum[:])}
 	}
-	resp, err := c.send(op, e, req, s, fresh)
+	resp, err := c.send(op, e, req, s, fresh, nil)
 	if err != nil {
 		return r, err
 	}
