@@ -524,7 +524,7 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request, svc service, rid
 		return true, false
 	case faultThrottle, faultSlowDown:
 		s.stats.faults.Add(1)
-		s.writeError(w, r, svc, rid, &apiError{http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate."})
+		s.writeError(w, r, svc, rid, errSlowDown())
 		return true, false
 	case faultInternal:
 		s.stats.faults.Add(1)

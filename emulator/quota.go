@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wftrigger/wftrigger/internal/textlist"
@@ -89,6 +90,7 @@ func ParseOutage(s string) (Outage, error) {
 
 // quotaState is a Quota at work.
 type quotaState struct {
+	on      atomic.Bool // the quota limits anything: read without mu
 	mu      sync.Mutex
 	q       Quota
 	started bool
@@ -99,9 +101,16 @@ type quotaState struct {
 }
 
 func newQuotaState(q Quota) *quotaState {
+	qs := &quotaState{q: sortedSteps(q)}
+	qs.on.Store(qs.active())
+	return qs
+}
+
+// sortedSteps is q with its own copy of its steps, in time order.
+func sortedSteps(q Quota) Quota {
 	q.Steps = append([]QuotaStep(nil), q.Steps...)
 	sort.SliceStable(q.Steps, func(i, j int) bool { return q.Steps[i].At < q.Steps[j].At })
-	return &quotaState{q: q}
+	return q
 }
 
 // active reports whether the quota limits anything at all.
@@ -130,6 +139,9 @@ func (qs *quotaState) rateAt(t time.Duration) (float64, bool) {
 // whether the quota let it through; a quota that limits nothing lets every
 // call through without reading the clock or keeping a record.
 func (qs *quotaState) allow(clock func() time.Time) bool {
+	if !qs.on.Load() {
+		return true // no lock taken on every trigger
+	}
 	qs.mu.Lock()
 	defer qs.mu.Unlock()
 	if !qs.active() {
@@ -180,9 +192,9 @@ func (qs *quotaState) capacity(r float64) float64 {
 // SetQuota replaces the quota; a schedule's times stay offsets from the
 // first trigger the Server got.
 func (s *Server) SetQuota(q Quota) {
-	n := newQuotaState(q)
 	s.quota.mu.Lock()
-	s.quota.q = n.q
+	s.quota.q = sortedSteps(q)
+	s.quota.on.Store(s.quota.active())
 	s.quota.mu.Unlock()
 }
 
@@ -202,6 +214,6 @@ func (s *Server) throttledByQuota(w http.ResponseWriter, r *http.Request, rid st
 		return false
 	}
 	s.stats.faults.Add(1)
-	s.writeError(w, r, serviceCI, rid, &apiError{http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate."})
+	s.writeError(w, r, serviceCI, rid, errSlowDown())
 	return true
 }

@@ -37,6 +37,11 @@ func errAccessDenied(msg string) *apiError {
 	return &apiError{http.StatusForbidden, "AccessDenied", msg}
 }
 
+// errSlowDown is the answer to a throttled call (a fault or the quota).
+func errSlowDown() *apiError {
+	return &apiError{http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate."}
+}
+
 func errInvalidArgument(msg string) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidArgument", msg}
 }
