@@ -310,16 +310,17 @@ func (s *Server) serveExecutions(w http.ResponseWriter, r *http.Request, rid str
 	}
 
 	name, _ := queryGet(pairs, "name")
-	s.exec.mu.Lock()
 	var list []*instance
-	if name != "" {
-		list = s.byName(wf, name)
-	} else {
-		list = s.exec.byWorkflow[wf]
-	}
-	s.exec.mu.Unlock()
 	if jobID, _ := queryGet(pairs, "jobId"); jobID != "" {
 		list = s.jobExecutions(jobID, wf, name)
+	} else {
+		s.exec.mu.Lock()
+		if name != "" {
+			list = s.byName(wf, name)
+		} else {
+			list = s.exec.byWorkflow[wf]
+		}
+		s.exec.mu.Unlock()
 	}
 
 	pos, step, e := queryScan(pairs, len(list), asc)

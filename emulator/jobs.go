@@ -209,7 +209,7 @@ func (e *execStore) recordAt(workflowID, key, jobID string, at time.Time) *insta
 }
 
 // jobExecutions returns the executions of job jobID for workflow wf (and
-// object name, when not empty), in creation order.
+// the name filter, when name is not empty), in creation order.
 func (s *Server) jobExecutions(jobID, wf, name string) []*instance {
 	s.jobs.mu.Lock()
 	defer s.jobs.mu.Unlock()
@@ -222,7 +222,7 @@ func (s *Server) jobExecutions(jobID, wf, name string) []*instance {
 	}
 	var out []*instance
 	for _, in := range j.executions {
-		if in.key == name {
+		if s.nameMatches(in.key, name) {
 			out = append(out, in)
 		}
 	}

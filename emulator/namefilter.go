@@ -35,10 +35,22 @@ func (s *Server) byName(wf, name string) []*instance {
 	}
 	var out []*instance
 	for _, in := range s.exec.byWorkflow[wf] {
-		if s.cfg.NameFilter == NameBase && path.Base(in.key) == name ||
-			s.cfg.NameFilter == NameSubstring && strings.Contains(in.key, name) {
+		if s.nameMatches(in.key, name) {
 			out = append(out, in)
 		}
 	}
 	return out
+}
+
+// nameMatches says whether the name filter name matches the object key.
+func (s *Server) nameMatches(key, name string) bool {
+	switch s.cfg.NameFilter {
+	case NameBase:
+		return path.Base(key) == name
+	case NameSubstring:
+		return strings.Contains(key, name)
+	case NameIgnored:
+		return true
+	}
+	return key == name
 }
