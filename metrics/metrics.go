@@ -162,19 +162,9 @@ func valid(v string) string { return strings.ToValidUTF8(v, "\uFFFD") }
 func encode(b *bytes.Buffer, s Snapshot, now time.Time, lastSuccess float64, haveSuccess bool) {
 	l := s.labels()
 	common := l.text()
-	family := func(name, help string) {
-		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, escapeHelp(help), name)
-	}
+	family := func(name, help string) { writeFamily(b, name, help) }
 	sample := func(name, extraName, extraValue string, v float64) {
-		b.WriteString(name)
-		b.WriteByte('{')
-		b.WriteString(common)
-		if extraName != "" {
-			b.WriteString("," + extraName + `="` + escapeLabel(valid(extraValue)) + `"`)
-		}
-		b.WriteString("} ")
-		b.WriteString(formatValue(v))
-		b.WriteByte('\n')
+		writeSample(b, name, common, extraName, extraValue, v)
 	}
 	one := func(name, help string, v float64) {
 		family(name, help)
@@ -220,7 +210,7 @@ func encodeExecutions(b *bytes.Buffer, l labels, states map[string]int64) {
 	if len(states) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", NameExecutions, escapeHelp(executionsHelp), NameExecutions)
+	writeFamily(b, NameExecutions, executionsHelp)
 	names := make([]string, 0, len(states))
 	for st := range states {
 		names = append(names, st)
@@ -228,8 +218,27 @@ func encodeExecutions(b *bytes.Buffer, l labels, states map[string]int64) {
 	sort.Strings(names)
 	common := l.text()
 	for _, st := range names {
-		fmt.Fprintf(b, `%s{%s,state="%s"} %s`+"\n", NameExecutions, common, escapeLabel(valid(st)), formatValue(float64(states[st])))
+		writeSample(b, NameExecutions, common, "state", st, float64(states[st]))
 	}
+}
+
+// writeFamily writes the HELP and TYPE lines of the gauge family name.
+func writeFamily(b *bytes.Buffer, name, help string) {
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, escapeHelp(help), name)
+}
+
+// writeSample writes one sample of name: the common labels, and the label
+// extraName="extraValue" if extraName is set.
+func writeSample(b *bytes.Buffer, name, common, extraName, extraValue string, v float64) {
+	b.WriteString(name)
+	b.WriteByte('{')
+	b.WriteString(common)
+	if extraName != "" {
+		b.WriteString("," + extraName + `="` + escapeLabel(valid(extraValue)) + `"`)
+	}
+	b.WriteString("} ")
+	b.WriteString(formatValue(v))
+	b.WriteByte('\n')
 }
 
 const executionsHelp = "Instances by execution state, after status or --wait."
