@@ -317,7 +317,7 @@ func (c *Client) sendJob(ctx context.Context, op, method, path, rawQuery string,
 func (c *Client) sendJob1(ctx context.Context, op, method, path, rawQuery string, body []byte, s *signer, fresh bool) (jobsResponseXML, error) {
 	var r jobsResponseXML
 	e := c.ci
-	full := e.base + path
+	full := e.under(path)
 	req, err := c.newRequest(ctx, method, e, full, string(appendPathEncode(nil, full)), rawQuery, s)
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", op, err)

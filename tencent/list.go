@@ -38,20 +38,13 @@ type listBucketResult struct {
 func (c *Client) ListObjects(ctx context.Context, in ListInput) (ListPage, error) {
 	const op = "list"
 	var q query
-	add := q.add
-	if in.Delimiter != "" {
-		add("delimiter", in.Delimiter)
-	}
-	add("encoding-type", "url")
-	if in.Marker != "" {
-		add("marker", in.Marker)
-	}
+	q.addSet("delimiter", in.Delimiter)
+	q.add("encoding-type", "url")
+	q.addSet("marker", in.Marker)
 	if in.MaxKeys > 0 {
-		add("max-keys", strconv.Itoa(in.MaxKeys))
+		q.add("max-keys", strconv.Itoa(in.MaxKeys))
 	}
-	if in.Prefix != "" {
-		add("prefix", in.Prefix)
-	}
+	q.addSet("prefix", in.Prefix)
 	var r listBucketResult
 	h, err := c.getXML(ctx, op, c.cos, c.cos.under("/"), "", string(q), &r)
 	if err != nil {
