@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -149,10 +148,9 @@ func runServerSide(ctx context.Context, o runOptions, env environment, client *t
 	if o.logFormat == "json" {
 		slog.New(slog.NewJSONHandler(env.stdout, nil)).Info("summary", "run", sr.runID,
 			slog.Group("job", "name", res.Job.Name, "id", res.Job.ID, "state", res.Job.State),
-			slog.Group("report", "path", o.reportPath, "total", sum.Total, "succeeded", sum.Succeeded, "failed", sum.Failed,
-				"invalid", sum.Invalid, "duplicates", sum.Duplicates, "complete", complete),
+			reportAttr(o.reportPath, sum, complete),
 			slog.Group("thisRun", "executions", c.Executions.Load(), "read", c.Read.Load(), "skipped", c.Skipped.Load(),
-				"duplicates", c.Duplicates.Load(), "durationSeconds", math.Round(elapsed.Seconds()*1000)/1000),
+				"duplicates", c.Duplicates.Load(), "durationSeconds", durationSeconds(elapsed)),
 			"exitCode", code)
 	} else {
 		fmt.Fprintf(env.stdout, "%s: server-side job %s (%s) %s: %d objects in the report: %d succeeded, %d failed, %d invalid; this run: %d executions recorded, %d rows read, %d already succeeded, %d duplicates, %s\n",

@@ -63,6 +63,15 @@ func rateText(limit, qps float64) string {
 	return fmt.Sprintf("%.1f/s", limit)
 }
 
+// reportAttr is the "report" group of a JSON summary.
+func reportAttr(path string, sum report.Summary, complete bool) slog.Attr {
+	return slog.Group("report", "path", path, "total", sum.Total, "succeeded", sum.Succeeded, "failed", sum.Failed,
+		"invalid", sum.Invalid, "duplicates", sum.Duplicates, "complete", complete)
+}
+
+// durationSeconds is d in seconds, to the millisecond, for a JSON summary.
+func durationSeconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
+
 // printRunSummary prints the run's last word to stdout: a line of text, or
 // with --log-format json one JSON object (numbers as numbers) with the
 // run's id.
@@ -74,12 +83,11 @@ func printRunSummary(w io.Writer, o runOptions, runID string, sum report.Summary
 			rate = nil // no ceiling: JSON has no +Inf
 		}
 		slog.New(slog.NewJSONHandler(w, nil)).Info("summary", "run", runID,
-			slog.Group("report", "path", o.reportPath, "total", sum.Total, "succeeded", sum.Succeeded, "failed", sum.Failed,
-				"invalid", sum.Invalid, "duplicates", sum.Duplicates, "complete", complete),
+			reportAttr(o.reportPath, sum, complete),
 			slog.Group("thisRun", "calls", c.Calls.Load(), "retries", c.Retries.Load(), "throttled", c.Throttled.Load(),
 				"succeeded", c.Succeeded.Load(), "failed", c.Failed.Load(), "invalid", c.Invalid.Load(),
 				"skipped", c.Skipped.Load(), "duplicates", c.Duplicates.Load(), "recovered", c.Recovered.Load(),
-				"rateLimit", rate, "durationSeconds", math.Round(elapsed.Seconds()*1000)/1000),
+				"rateLimit", rate, "durationSeconds", durationSeconds(elapsed)),
 			exitAttr(o, code))
 		return
 	}
